@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Builds the local Kubernetes control plane (kube-apiserver, kube-controller-manager,
+# kube-scheduler, kubectl), etcd and helm from Go modules through the Go module proxy.
+#
+# Binaries land in $VIDEODL_CACHE/bin/<key>, where <key> names every pinned version, and
+# are built only when missing. Prints the directory on its last line of stdout.
+set -euo pipefail
+
+K8S_VERSION=${K8S_VERSION:-v1.34.4}
+ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
+HELM_VERSION=${HELM_VERSION:-v3.19.5}
+KUBE_LINTER_VERSION=${KUBE_LINTER_VERSION:-v0.8.3}
+
+CACHE=${VIDEODL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/videodl}
+KEY="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_helm-${HELM_VERSION}_kubelinter-${KUBE_LINTER_VERSION}"
+BIN="$CACHE/bin/$KEY"
+WANT=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd helm kube-linter)
+
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
+
+say() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+missing=()
+for b in "${WANT[@]}"; do [[ -x "$BIN/$b" ]] || missing+=("$b"); done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "$BIN"
+  exit 0
+fi
+
+command -v go >/dev/null || { say "no 'go' on PATH: install Go 1.24 or newer"; exit 1; }
+say "building ${missing[*]} into $BIN (first run only; expect 20-40 minutes on 2 cores)"
+started=$(date +%s)
+mkdir -p "$BIN" "$CACHE/src"
+
+# Counts compiled packages from `go build -v` so a long build shows it is moving.
+progress() {
+  awk -v what="$1" '{ n++; if (n % 100 == 0) { printf "[build] %s: %d packages compiled\n", what, n > "/dev/stderr"; fflush("/dev/stderr") } }
+                    END { printf "[build] %s: %d packages compiled\n", what, n > "/dev/stderr" }'
+}
+
+proxy_fail() {
+  say "cannot fetch $1 from the Go module proxy ($(go env GOPROXY))."
+  say "check network access to the proxy, or set GOPROXY to a reachable mirror."
+  exit 1
+}
+
+fetch_mod() {  # prints the path of the downloaded go.mod of module@version
+  local json
+  json=$(cd "$CACHE/src" && go mod download -json "$1" 2>&1) || { echo "$json" >&2; proxy_fail "$1"; }
+  sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' <<<"$json"
+}
+
+wrapper() {  # a throwaway main module that pins one upstream module
+  local dir="$CACHE/src/$1"
+  rm -rf "$dir" && mkdir -p "$dir"
+  printf 'module local/%s\n\ngo %s\n' "$1" "$2" > "$dir/go.mod"
+  echo "$dir"
+}
+
+needs() { local b; for b in "$@"; do [[ " ${missing[*]} " == *" $b "* ]] && return 0; done; return 1; }
+
+if needs kube-apiserver kube-controller-manager kube-scheduler kubectl; then
+  say "resolving k8s.io/kubernetes@$K8S_VERSION"
+  kmod=$(fetch_mod "k8s.io/kubernetes@$K8S_VERSION")
+  gov=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$kmod")
+  dir=$(wrapper k8s "$gov")
+  staging=$(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$kmod")
+  say "routing $(wc -w <<<"$staging") staging modules to v0.${K8S_VERSION#v1.}"
+  for m in $staging; do (cd "$dir" && go mod edit -replace="$m=$m@v0.${K8S_VERSION#v1.}"); done
+  say "downloading modules"
+  (cd "$dir" && go get "k8s.io/kubernetes@$K8S_VERSION" >/dev/null 2>"$dir/get.log") || { cat "$dir/get.log" >&2; proxy_fail "k8s.io/kubernetes dependencies"; }
+  minor=$(cut -d. -f2 <<<"$K8S_VERSION")
+  v="-X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z"
+  say "compiling kube-apiserver kube-controller-manager kube-scheduler kubectl"
+  (cd "$dir" && go build -v -trimpath -tags selinux,notest \
+      -ldflags "-s -w $v ${v//component-base\/version/client-go\/pkg\/version}" -o "$BIN/" \
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+      k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl 2>&1) | progress kubernetes
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    [[ -x "$BIN/$b" ]] || { say "build of $b failed"; exit 1; }
+  done
+fi
+
+if needs etcd; then
+  say "resolving go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+  emod=$(fetch_mod "go.etcd.io/etcd/server/v3@$ETCD_VERSION")
+  dir=$(wrapper etcd "$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$emod")")
+  (cd "$dir" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>"$dir/get.log") || { cat "$dir/get.log" >&2; proxy_fail etcd; }
+  say "compiling etcd"
+  (cd "$dir" && go build -v -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_VERSION" \
+      -o "$BIN/etcd" go.etcd.io/etcd/server/v3 2>&1) | progress etcd
+  [[ -x "$BIN/etcd" ]] || { say "build of etcd failed"; exit 1; }
+fi
+
+if needs helm; then
+  say "resolving helm.sh/helm/v3@$HELM_VERSION"
+  hmod=$(fetch_mod "helm.sh/helm/v3@$HELM_VERSION")
+  dir=$(wrapper helm "$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$hmod")")
+  (cd "$dir" && go get "helm.sh/helm/v3@$HELM_VERSION" >/dev/null 2>"$dir/get.log") || { cat "$dir/get.log" >&2; proxy_fail helm; }
+  # Offline `helm template` and `helm lint` take the Kubernetes version from these symbols.
+  minor=$(cut -d. -f2 <<<"$K8S_VERSION")
+  hv="-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  for p in pkg/chartutil pkg/lint/rules; do hv+=" -X helm.sh/helm/v3/$p.k8sVersionMajor=1 -X helm.sh/helm/v3/$p.k8sVersionMinor=$minor"; done
+  say "compiling helm"
+  (cd "$dir" && go build -v -trimpath -ldflags "-s -w $hv" -o "$BIN/helm" helm.sh/helm/v3/cmd/helm 2>&1) | progress helm
+  [[ -x "$BIN/helm" ]] || { say "build of helm failed"; exit 1; }
+fi
+
+if needs kube-linter; then
+  say "resolving golang.stackrox.io/kube-linter@$KUBE_LINTER_VERSION"
+  lmod=$(fetch_mod "golang.stackrox.io/kube-linter@$KUBE_LINTER_VERSION")
+  dir=$(wrapper kubelinter "$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$lmod")")
+  (cd "$dir" && go get "golang.stackrox.io/kube-linter@$KUBE_LINTER_VERSION" >/dev/null 2>"$dir/get.log") || { cat "$dir/get.log" >&2; proxy_fail kube-linter; }
+  say "compiling kube-linter"
+  (cd "$dir" && go build -v -trimpath -ldflags "-s -w" -o "$BIN/kube-linter" golang.stackrox.io/kube-linter/cmd/kube-linter 2>&1) | progress kube-linter
+  [[ -x "$BIN/kube-linter" ]] || { say "build of kube-linter failed"; exit 1; }
+fi
+
+say "done in $(( $(date +%s) - started )) s; cache uses $(du -sh "$CACHE" | cut -f1) (plus Go's module and build caches)"
+echo "$BIN"

@@ -1,0 +1,1 @@
+"""videodl: video downloads as Kubernetes custom resources."""
