@@ -1,0 +1,53 @@
+# videodl: the commands a developer needs. `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help deps venv binaries lint generate check-generated test test-unit test-e2e bench demo cluster clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+
+deps: ## install the Debian packages the tests need (ffmpeg, promtool), when missing
+	@bash hack/install-system-deps.sh
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP) ## create .venv with the package and its development tools
+
+binaries: ## build (once, cached outside the repo) the control plane, etcd, helm and kube-linter
+	@bash hack/build-binaries.sh >/dev/null
+
+lint: venv ## ruff and mypy --strict
+	$(BIN)/ruff check operator tests
+	$(BIN)/ruff format --check operator tests
+	$(BIN)/mypy
+
+generate: venv ## regenerate the CRD, the chart's CRDs and docs/api.md from the models
+	$(BIN)/python -m videodl.api.generate
+
+check-generated: venv ## fail when a generated file is stale
+	$(BIN)/python -m videodl.api.generate --check
+
+test: deps venv binaries lint ## the whole suite: lint, unit, integration and end-to-end tests
+	$(BIN)/pytest tests --ignore=tests/benchmarks
+
+test-unit: venv ## unit tests only (no cluster, no downloads)
+	$(BIN)/pytest tests/unit
+
+test-e2e: deps venv binaries ## end-to-end tests on the local control plane
+	$(BIN)/pytest tests/e2e
+
+bench: deps venv binaries ## benchmarks (figures, not pass/fail)
+	$(BIN)/python tests/benchmarks/run.py
+
+cluster: venv binaries ## run a local cluster in the foreground (Ctrl-C stops it)
+	$(BIN)/python -m videodl.localcluster --kubeconfig-link .demo/kubeconfig
+
+clean: ## remove the virtualenv and caches inside the repo (the binary cache stays)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
