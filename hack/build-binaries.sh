@@ -9,12 +9,11 @@ set -euo pipefail
 K8S_VERSION=${K8S_VERSION:-v1.34.4}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 HELM_VERSION=${HELM_VERSION:-v3.19.5}
-KUBE_LINTER_VERSION=${KUBE_LINTER_VERSION:-v0.8.3}
 
 CACHE=${VIDEODL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/videodl}
-KEY="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_helm-${HELM_VERSION}_kubelinter-${KUBE_LINTER_VERSION}"
+KEY="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_helm-${HELM_VERSION}"
 BIN="$CACHE/bin/$KEY"
-WANT=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd helm kube-linter)
+WANT=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd helm)
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 
@@ -106,15 +105,6 @@ if needs helm; then
   [[ -x "$BIN/helm" ]] || { say "build of helm failed"; exit 1; }
 fi
 
-if needs kube-linter; then
-  say "resolving golang.stackrox.io/kube-linter@$KUBE_LINTER_VERSION"
-  lmod=$(fetch_mod "golang.stackrox.io/kube-linter@$KUBE_LINTER_VERSION")
-  dir=$(wrapper kubelinter "$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$lmod")")
-  (cd "$dir" && go get "golang.stackrox.io/kube-linter@$KUBE_LINTER_VERSION" >/dev/null 2>"$dir/get.log") || { cat "$dir/get.log" >&2; proxy_fail kube-linter; }
-  say "compiling kube-linter"
-  (cd "$dir" && go build -v -trimpath -ldflags "-s -w" -o "$BIN/kube-linter" golang.stackrox.io/kube-linter/cmd/kube-linter 2>&1) | progress kube-linter
-  [[ -x "$BIN/kube-linter" ]] || { say "build of kube-linter failed"; exit 1; }
-fi
 
 say "done in $(( $(date +%s) - started )) s; cache uses $(du -sh "$CACHE" | cut -f1) (plus Go's module and build caches)"
 echo "$BIN"
