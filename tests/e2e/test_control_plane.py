@@ -9,7 +9,6 @@ import pathlib
 import pytest
 import yaml
 from kubernetes import client
-
 from tests.conftest import ClusterHandle
 
 WIDGET_CRD = {
@@ -63,7 +62,12 @@ def widget_crd(cluster: ClusterHandle) -> str:
 
 def _widget(name: str, spec: dict[str, object]) -> str:
     return json.dumps(
-        {"apiVersion": "cp-test.videodl.dev/v1", "kind": "Widget", "metadata": {"name": name}, "spec": spec}
+        {
+            "apiVersion": "cp-test.videodl.dev/v1",
+            "kind": "Widget",
+            "metadata": {"name": name},
+            "spec": spec,
+        }
     )
 
 
@@ -77,10 +81,18 @@ def test_version_reports_the_pinned_release(cluster: ClusterHandle) -> None:
         assert (version["major"], version["minor"]) == ("1", version["gitVersion"].split(".")[1])
 
 
-def test_cel_rule_rejects_with_its_message(cluster: ClusterHandle, namespace: str, widget_crd: str) -> None:
+def test_cel_rule_rejects_with_its_message(
+    cluster: ClusterHandle, namespace: str, widget_crd: str
+) -> None:
     """An object that breaks a CRD's CEL rule is refused with the rule's message."""
     done = cluster.kubectl(
-        "-n", namespace, "create", "-f", "-", input=_widget("bad", {"min": 5, "max": 2}), check=False
+        "-n",
+        namespace,
+        "create",
+        "-f",
+        "-",
+        input=_widget("bad", {"min": 5, "max": 2}),
+        check=False,
     )
     assert done.returncode != 0
     assert "spec.min must not exceed spec.max" in done.stderr
@@ -91,7 +103,9 @@ def test_valid_object_reads_back_with_defaults(
 ) -> None:
     """A valid object is accepted and the apiserver fills in the schema's defaults."""
     cluster.kubectl("-n", namespace, "create", "-f", "-", input=_widget("good", {"max": 4}))
-    stored = json.loads(cluster.kubectl("-n", namespace, "get", "widget", "good", "-o", "json").stdout)
+    stored = json.loads(
+        cluster.kubectl("-n", namespace, "get", "widget", "good", "-o", "json").stdout
+    )
     assert stored["spec"] == {"min": 1, "max": 4, "color": "blue"}
 
 
@@ -118,16 +132,28 @@ def _pod(name: str, *, escalate: bool) -> dict[str, object]:
 
 def test_pod_security_restricted_is_enforced(cluster: ClusterHandle, namespace: str) -> None:
     """A restricted namespace refuses privilege escalation and admits a compliant Pod."""
-    cluster.kubectl("label", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted")
+    cluster.kubectl(
+        "label", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted"
+    )
     refused = cluster.kubectl(
-        "-n", namespace, "create", "-f", "-", input=json.dumps(_pod("escalates", escalate=True)),
+        "-n",
+        namespace,
+        "create",
+        "-f",
+        "-",
+        input=json.dumps(_pod("escalates", escalate=True)),
         check=False,
     )
     assert refused.returncode != 0
     assert "violates PodSecurity" in refused.stderr
     assert "allowPrivilegeEscalation" in refused.stderr
-    cluster.kubectl("-n", namespace, "create", "-f", "-", input=json.dumps(_pod("complies", escalate=False)))
-    assert cluster.kubectl("-n", namespace, "get", "pod", "complies", "-o", "name").stdout.strip() == "pod/complies"
+    cluster.kubectl(
+        "-n", namespace, "create", "-f", "-", input=json.dumps(_pod("complies", escalate=False))
+    )
+    assert (
+        cluster.kubectl("-n", namespace, "get", "pod", "complies", "-o", "name").stdout.strip()
+        == "pod/complies"
+    )
 
 
 def test_service_account_token_is_bound_by_rbac(
@@ -135,12 +161,27 @@ def test_service_account_token_is_bound_by_rbac(
 ) -> None:
     """A ServiceAccount token may do what its Role grants and gets 403 for anything else."""
     cluster.kubectl("-n", namespace, "create", "serviceaccount", "reader")
-    cluster.kubectl("-n", namespace, "create", "role", "read-configmaps", "--verb=get,list", "--resource=configmaps")
     cluster.kubectl(
-        "-n", namespace, "create", "rolebinding", "reader", "--role=read-configmaps",
+        "-n",
+        namespace,
+        "create",
+        "role",
+        "read-configmaps",
+        "--verb=get,list",
+        "--resource=configmaps",
+    )
+    cluster.kubectl(
+        "-n",
+        namespace,
+        "create",
+        "rolebinding",
+        "reader",
+        "--role=read-configmaps",
         f"--serviceaccount={namespace}:reader",
     )
-    token = cluster.kubectl("-n", namespace, "create", "token", "reader", "--duration=10m").stdout.strip()
+    token = cluster.kubectl(
+        "-n", namespace, "create", "token", "reader", "--duration=10m"
+    ).stdout.strip()
     admin = yaml.safe_load(cluster.kubeconfig.read_text())
     admin["users"][0]["user"] = {"token": token}
     as_reader = tmp_path / "reader.kubeconfig"
