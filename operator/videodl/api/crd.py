@@ -9,7 +9,7 @@ from typing import Any
 
 from videodl.api import resource, schema
 
-__all__ = ["PRINTER_COLUMNS", "crd", "openapi_schema"]
+__all__ = ["PRINTER_COLUMNS", "crd", "explained", "openapi_schema"]
 
 #: ``kubectl get vdl`` columns; priority 1 shows only with ``-o wide``.
 PRINTER_COLUMNS: tuple[dict[str, Any], ...] = (
@@ -65,8 +65,45 @@ PRINTER_COLUMNS: tuple[dict[str, Any], ...] = (
 )
 
 
-def openapi_schema() -> dict[str, Any]:
-    """``openAPIV3Schema`` of the whole object."""
+def _facts(node: dict[str, Any]) -> list[str]:
+    facts: list[str] = []
+    if "minimum" in node and "maximum" in node:
+        facts.append(f"Allowed: {node['minimum']} to {node['maximum']}.")
+    elif "minimum" in node:
+        facts.append(f"Allowed: at least {node['minimum']}.")
+    if node.get("type") == "string" and "maxLength" in node:
+        facts.append(f"At most {node['maxLength']} characters.")
+    default = node.get("default")
+    if default is not None and not isinstance(default, dict | list):
+        shown = str(default).lower() if isinstance(default, bool) else str(default)
+        facts.append(f"Default: {shown}.")
+    return facts
+
+
+def explained(node: dict[str, Any]) -> dict[str, Any]:
+    """``node`` with bounds and defaults appended to each description.
+
+    ``kubectl explain`` shows descriptions (and enums) but neither bounds nor defaults;
+    the CRD carries them in the text as well so the terminal is enough to write a manifest.
+    """
+    out = dict(node)
+    facts = _facts(node)
+    if facts and "description" in out:
+        out["description"] = " ".join([out["description"], *facts])
+    if "properties" in node:
+        out["properties"] = {k: explained(v) for k, v in node["properties"].items()}
+    if isinstance(node.get("items"), dict):
+        out["items"] = explained(node["items"])
+    return out
+
+
+def openapi_schema(*, explain: bool = False) -> dict[str, Any]:
+    """``openAPIV3Schema`` of the whole object; ``explain`` adds bounds and defaults to the
+    descriptions (as in the CRD)."""
+    spec = schema.spec_schema()
+    status = schema.status_schema()
+    if explain:
+        spec, status = explained(spec), explained(status)
     return {
         "description": (
             "A VideoDownload downloads one video (or playlist) with yt-dlp into a "
@@ -92,8 +129,8 @@ def openapi_schema() -> dict[str, Any]:
                 "type": "string",
             },
             "metadata": {"type": "object"},
-            "spec": schema.spec_schema(),
-            "status": schema.status_schema(),
+            "spec": spec,
+            "status": status,
         },
         "required": ["spec"],
     }
@@ -123,7 +160,7 @@ def crd() -> dict[str, Any]:
                     "storage": True,
                     "subresources": {"status": {}},
                     "additionalPrinterColumns": [dict(c) for c in PRINTER_COLUMNS],
-                    "schema": {"openAPIV3Schema": openapi_schema()},
+                    "schema": {"openAPIV3Schema": openapi_schema(explain=True)},
                 }
             ],
         },

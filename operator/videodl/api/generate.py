@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root: Path = args.root
 
-    problems = structural.structural_violations(crd.openapi_schema())
+    problems = structural.structural_violations(crd.openapi_schema(explain=True))
     if problems:
         print("the CRD schema is not structural:", *problems, sep="\n  ", file=sys.stderr)
         return 2

@@ -471,7 +471,10 @@ class RetrySpec(SpecModel):
     )
     backoff: BackoffSpec = Field(
         default_factory=BackoffSpec,
-        description="Wait between attempts.",
+        description=(
+            "Wait between attempts: `initialSeconds` after the first failure, multiplied "
+            "by `factor` after each further one, never more than `maxSeconds`."
+        ),
     )
 
 
@@ -536,7 +539,12 @@ class VideoDownloadSpec(SpecModel):
         default=None, description="Rate limit and pauses towards the site."
     )
     retry: RetrySpec = Field(
-        default_factory=RetrySpec, description="Retries of failed attempts and their backoff."
+        default_factory=RetrySpec,
+        description=(
+            "Retries of failed attempts and the wait between them. Only transient and "
+            "throttled failures are retried; permanent ones (a private or removed video, "
+            "an unsupported URL) fail at once."
+        ),
     )
     active_deadline_seconds: int | None = Field(
         default=None,
