@@ -1,0 +1,201 @@
+"""The breaker's ConfigMap: one key per site, every write conditioned on ``resourceVersion``.
+
+The ConfigMap is the single source of truth shared by every operator process. A change is a
+read-modify-write: :meth:`ConfigMapStore.update` hands the latest :class:`Snapshot` to a pure
+``mutate`` function, sends what it returns as a merge patch that carries the snapshot's
+``metadata.resourceVersion`` (so the apiserver refuses it with 409 Conflict when anyone wrote
+in between), and on a conflict reads again and calls ``mutate`` on the fresh snapshot. No
+update is ever lost, however many processes write at once.
+
+The store knows nothing of breaker states: values are strings, encoded and decoded by the
+callers (see :mod:`videodl.breaker.gate`). Calls block; async code runs them in a thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Generic, TypeVar
+
+from kubernetes import client
+
+__all__ = [
+    "Change",
+    "ConfigMapStore",
+    "Snapshot",
+    "StoreConflictError",
+    "Written",
+    "validate_key",
+]
+
+R = TypeVar("R")
+
+LABELS = {
+    "app.kubernetes.io/name": "videodl",
+    "app.kubernetes.io/component": "circuit-breaker",
+    "app.kubernetes.io/managed-by": "videodl-operator",
+}
+
+# What the apiserver accepts as a ConfigMap data key.
+_KEY = re.compile(r"[-._a-zA-Z0-9]+")
+_HTTP_NOT_FOUND = 404
+_HTTP_CONFLICT = 409
+
+
+class StoreConflictError(RuntimeError):
+    """Raised when an update lost the race ``max_attempts`` times in a row."""
+
+
+def validate_key(key: str) -> str:
+    """Return ``key`` when it is a valid ConfigMap data key, or raise ``ValueError``."""
+    if not _KEY.fullmatch(key) or len(key) > 253 or key in {".", ".."}:
+        msg = (
+            f"breaker site key {key!r} is not a valid ConfigMap key: use at most 253 of "
+            "the characters a-z A-Z 0-9 '-' '_' '.'"
+        )
+        raise ValueError(msg)
+    return key
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """The ConfigMap as read at one ``resourceVersion``."""
+
+    resource_version: str
+    data: Mapping[str, str]
+    annotations: Mapping[str, str]
+
+    @classmethod
+    def of(cls, obj: client.V1ConfigMap) -> Snapshot:
+        """The snapshot of a ConfigMap object returned by the client."""
+        meta = obj.metadata or client.V1ObjectMeta()
+        return cls(
+            resource_version=str(meta.resource_version),
+            data=dict(obj.data or {}),
+            annotations=dict(meta.annotations or {}),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Change(Generic[R]):
+    """What a ``mutate`` function wants written, and what ``update`` should return.
+
+    ``data`` maps keys to their new values (``None`` deletes the key); ``remove_annotations``
+    names annotations to drop (administrator commands, once applied).
+    """
+
+    result: R
+    data: Mapping[str, str | None] = dataclasses.field(default_factory=dict)
+    remove_annotations: Collection[str] = ()
+
+    def writes_to(self, snapshot: Snapshot) -> bool:
+        """Whether applying this change to ``snapshot`` alters anything."""
+        if any(snapshot.data.get(k) != v for k, v in self.data.items()):
+            return True
+        return any(a in snapshot.annotations for a in self.remove_annotations)
+
+
+@dataclasses.dataclass(frozen=True)
+class Written(Generic[R]):
+    """The outcome of :meth:`ConfigMapStore.update`."""
+
+    result: R
+    snapshot: Snapshot
+    wrote: bool
+    conflicts: int
+
+
+class ConfigMapStore:
+    """Reads and conditionally writes one ConfigMap, creating it when missing."""
+
+    def __init__(
+        self,
+        *,
+        api: client.CoreV1Api,
+        namespace: str,
+        name: str,
+        max_attempts: int = 100,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.api = api
+        self.namespace = namespace
+        self.name = name
+        self.max_attempts = max_attempts
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._lock = threading.Lock()
+        self.conflicts_total = 0
+        self.writes_total = 0
+
+    def read(self) -> Snapshot:
+        """The current ConfigMap, created empty when it does not exist."""
+        try:
+            obj = self.api.read_namespaced_config_map(self.name, self.namespace)
+        except client.ApiException as exc:
+            if exc.status != _HTTP_NOT_FOUND:
+                raise
+            return self._create()
+        return Snapshot.of(obj)
+
+    def _create(self) -> Snapshot:
+        body = client.V1ConfigMap(
+            metadata=client.V1ObjectMeta(name=self.name, labels=dict(LABELS)), data={}
+        )
+        try:
+            obj = self.api.create_namespaced_config_map(self.namespace, body)
+        except client.ApiException as exc:
+            if exc.status != _HTTP_CONFLICT:  # AlreadyExists: another process was first
+                raise
+            obj = self.api.read_namespaced_config_map(self.name, self.namespace)
+        return Snapshot.of(obj)
+
+    def update(
+        self, mutate: Callable[[Snapshot], Change[R]], *, start: Snapshot | None = None
+    ) -> Written[R]:
+        """Apply ``mutate`` to the latest snapshot and write its change, retrying on conflict.
+
+        ``start`` is a snapshot believed current (a cache); a stale one costs a conflict and
+        a fresh read, never a lost update. ``mutate`` must be pure: it may run several times.
+        """
+        snapshot = start if start is not None else self.read()
+        for attempt in range(self.max_attempts):
+            change = mutate(snapshot)
+            if not change.writes_to(snapshot):
+                return Written(change.result, snapshot, wrote=False, conflicts=attempt)
+            try:
+                obj = self._patch(snapshot, change)
+            except client.ApiException as exc:
+                if exc.status not in (_HTTP_CONFLICT, _HTTP_NOT_FOUND):
+                    raise
+                with self._lock:
+                    self.conflicts_total += 1
+                # Many writers on one key would otherwise collide again in lockstep.
+                time.sleep(self._rng.uniform(0, 0.005 * min(attempt + 1, 10)))
+                snapshot = self.read()
+                continue
+            with self._lock:
+                self.writes_total += 1
+            return Written(change.result, Snapshot.of(obj), wrote=True, conflicts=attempt)
+        msg = (
+            f"ConfigMap {self.namespace}/{self.name}: gave up after {self.max_attempts} "
+            "conflicting writes in a row"
+        )
+        raise StoreConflictError(msg)
+
+    def _patch(self, snapshot: Snapshot, change: Change[Any]) -> client.V1ConfigMap:
+        metadata: dict[str, Any] = {"resourceVersion": snapshot.resource_version}
+        removals = {a: None for a in change.remove_annotations if a in snapshot.annotations}
+        if removals:
+            metadata["annotations"] = removals
+        body: dict[str, Any] = {"metadata": metadata}
+        if change.data:
+            body["data"] = {validate_key(k): v for k, v in change.data.items()}
+        return self.api.patch_namespaced_config_map(
+            self.name,
+            self.namespace,
+            body,
+            _content_type="application/merge-patch+json",
+        )
