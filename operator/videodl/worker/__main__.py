@@ -1,0 +1,109 @@
+"""``python -m videodl.worker``: run one download attempt as the worker Pod's command.
+
+Reads the Pod's environment (:mod:`videodl.worker.environment`), downloads, writes the
+termination message (also printed on stdout) and exits with the code of the outcome
+(:mod:`videodl.worker.exitcodes`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pathlib
+import sys
+from collections.abc import Mapping
+
+from videodl.api.status import Progress
+from videodl.worker import classify, download, environment, signals, termination
+from videodl.worker.kube import KubernetesProgressSink
+
+__all__ = ["main"]
+
+_log = logging.getLogger("videodl.worker")
+
+
+class _LoggingSink:
+    """Progress for runs without a cluster (``VIDEODL_PROGRESS=off``): the log only."""
+
+    def publish(self, progress: Progress) -> None:
+        _log.info(
+            "progress %s %.1f%% (%s of %s bytes)",
+            progress.stage,
+            progress.percent or 0.0,
+            progress.downloaded_bytes,
+            progress.total_bytes,
+        )
+
+
+def _termination_path(environ: Mapping[str, str]) -> pathlib.Path:
+    default = environment.DEFAULT_TERMINATION_MESSAGE_PATH
+    path = pathlib.Path(environ.get(environment.TERMINATION_MESSAGE_PATH) or default)
+    return path if path.is_absolute() else pathlib.Path(default)
+
+
+def _write(path: pathlib.Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _log.warning("could not write the termination message to %s: %s", path, exc)
+
+
+def _attempt(environ: Mapping[str, str]) -> download.Outcome:
+    job = environment.load(environ)
+    if job.progress_enabled and job.name is not None and job.namespace is not None:
+        sink: KubernetesProgressSink | _LoggingSink = KubernetesProgressSink(
+            name=job.name, namespace=job.namespace
+        )
+    else:
+        sink = _LoggingSink()
+    try:
+        outcome = download.run(job, sink=sink)
+        signals.ignore()
+    finally:
+        if isinstance(sink, KubernetesProgressSink):
+            sink.close()
+    return outcome
+
+
+def run_main(environ: Mapping[str, str]) -> int:
+    """Run an attempt for ``environ``; returns the process exit code."""
+    try:
+        outcome = _attempt(environ)
+    # Failures before or around the download (bad environment, SIGTERM while starting)
+    # still end with a classified termination message.
+    except (Exception, signals.Terminated, KeyboardInterrupt) as exc:  # noqa: BLE001
+        signals.ignore()
+        verdict = classify.classify(exc)
+        if verdict.internal:
+            _log.exception("worker failed")
+        else:
+            _log.error("worker failed: %s %s: %s", verdict.failure_class, verdict.reason, exc)
+        outcome = download.Outcome(
+            verdict.exit_code,
+            termination.FailureMessage.create(
+                failure_class=verdict.failure_class,
+                reason=verdict.reason,
+                message=verdict.message,
+                exit_code=int(verdict.exit_code),
+            ),
+        )
+    text = termination.render(outcome.message)
+    _write(_termination_path(environ), text)
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+    return int(outcome.exit_code)
+
+
+def main() -> None:
+    """Console entry point (``videodl-worker``)."""
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    signals.install()
+    sys.exit(run_main(os.environ))
+
+
+if __name__ == "__main__":
+    main()

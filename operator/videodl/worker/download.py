@@ -1,0 +1,204 @@
+"""One download attempt: yt-dlp through its Python API, from a Job to an Outcome.
+
+:func:`run` never raises for a failed download (only for SIGTERM's ``Terminated`` when
+the caller wants it, see ``__main__``): every failure is classified into the outcome's
+exit code and termination message. Progress goes to the sink passed in, which lets
+tests and local runs replace the Kubernetes sink.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+import os
+import pathlib
+import shutil
+from collections.abc import Mapping
+from typing import Any
+
+from yt_dlp import YoutubeDL
+from yt_dlp.postprocessor.common import PostProcessor
+from yt_dlp.utils import MEDIA_EXTENSIONS, DownloadError
+
+from videodl.worker import classify, environment, options, paths, result
+from videodl.worker.archive import DownloadArchive
+from videodl.worker.environment import InvalidEnvironmentError, Job
+from videodl.worker.exitcodes import ExitCode
+from videodl.worker.progress import GUARD_POSTPROCESSOR, ProgressReporter, ProgressSink
+from videodl.worker.signals import Terminated
+from videodl.worker.termination import FailureMessage, SuccessMessage
+
+__all__ = ["Outcome", "run"]
+
+_log = logging.getLogger("videodl.worker")
+_ytdlp_log = logging.getLogger("videodl.worker.ytdlp")
+_PARTIAL_SUFFIXES = (".part", ".ytdl", ".temp")
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """How the attempt ended: the exit code and the termination message."""
+
+    exit_code: ExitCode
+    message: SuccessMessage | FailureMessage
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the download succeeded (or was already done)."""
+        return self.exit_code == ExitCode.SUCCEEDED
+
+
+class _Logger:
+    """yt-dlp's logger interface on top of the logging module."""
+
+    def debug(self, message: str) -> None:
+        # yt-dlp sends its screen output to debug(); only "[debug]" lines are debug.
+        if message.startswith("[debug] "):
+            _ytdlp_log.debug("%s", message[8:])
+        else:
+            _ytdlp_log.info("%s", classify.clean_message(message))
+
+    def info(self, message: str) -> None:
+        _ytdlp_log.info("%s", classify.clean_message(message))
+
+    def warning(self, message: str) -> None:
+        _ytdlp_log.warning("%s", classify.clean_message(message).removeprefix("WARNING: "))
+
+    def error(self, message: str) -> None:
+        _ytdlp_log.error("%s", classify.clean_message(message))
+
+
+class OutputGuardPP(PostProcessor):  # type: ignore[misc]  # yt-dlp ships no types
+    """Refuses a video whose file names would resolve outside the output directory.
+
+    Runs at yt-dlp's ``video`` stage: after the format is chosen and right before yt-dlp
+    prepares the same file names for writing.
+    """
+
+    _KINDS = ("", "temp", "subtitle", "thumbnail", "infojson", "description")
+
+    def __init__(self, downloader: YoutubeDL, output_dir: pathlib.Path) -> None:
+        super().__init__(downloader)
+        self._output_dir = output_dir
+
+    @classmethod
+    def pp_key(cls) -> str:
+        return GUARD_POSTPROCESSOR
+
+    def run(self, info: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+        for kind in self._KINDS:
+            filename = self._downloader.prepare_filename(info, kind)
+            if filename:
+                paths.confine(filename, self._output_dir)
+        return [], info
+
+
+def _copy_cookies(job: Job) -> pathlib.Path | None:
+    # yt-dlp writes the cookie jar back on exit and the Secret mount is read-only.
+    if job.cookies_file is None:
+        return None
+    if not job.cookies_file.is_file():
+        raise InvalidEnvironmentError(
+            environment.COOKIES_FILE,
+            f"{str(job.cookies_file)!r} does not exist: check spec.cookies.secretRef "
+            "(Secret name and key)",
+        )
+    job.tmp_dir.mkdir(parents=True, exist_ok=True)
+    copy = job.tmp_dir / f"videodl-cookies-{os.getpid()}.txt"
+    shutil.copyfile(job.cookies_file, copy)
+    copy.chmod(0o600)
+    return copy
+
+
+def _downloaded_anything(info: Mapping[str, Any]) -> bool:
+    return bool(result.media_files(info))
+
+
+def _skipped_files(ydl: YoutubeDL, info: Mapping[str, Any]) -> list[str]:
+    """Files of an archived video that are still there, under today's template.
+
+    The archive is consulted before a format is chosen, so the extension is unknown:
+    list every file named like the video with any extension, media files first.
+    """
+    planned = pathlib.Path(ydl.prepare_filename(dict(info)))
+    stem = planned.name.removesuffix(planned.suffix) + "."
+    if not planned.parent.is_dir():
+        return []
+    names = [
+        entry.name
+        for entry in planned.parent.iterdir()
+        if entry.name.startswith(stem) and not entry.name.endswith(_PARTIAL_SUFFIXES)
+    ]
+    media = set(MEDIA_EXTENSIONS.video) | set(MEDIA_EXTENSIONS.audio)
+    names.sort(key=lambda name: (name.rsplit(".", 1)[-1] not in media, name))
+    return [str(planned.parent / name) for name in names]
+
+
+def _download(job: Job, reporter: ProgressReporter) -> SuccessMessage:
+    paths.check_template(job.spec.output.template)
+    job.output_dir.mkdir(parents=True, exist_ok=True)
+    archive = DownloadArchive(job.output_dir / options.ARCHIVE_FILE_NAME, check=not job.spec.force)
+    runtime = options.Runtime(
+        output_dir=job.output_dir,
+        archive=archive,
+        logger=_Logger(),
+        progress_hooks=[reporter.on_download],
+        postprocessor_hooks=[reporter.on_postprocess],
+        cookie_file=_copy_cookies(job),
+    )
+    params = options.build_params(job.spec, runtime)
+    reporter.extracting()
+    with YoutubeDL(params) as ydl:
+        ydl.add_post_processor(OutputGuardPP(ydl, job.output_dir), when="video")
+        info = ydl.extract_info(job.spec.url, download=True)
+        if info is None:
+            msg = f"yt-dlp returned no information for {job.spec.url}"
+            raise DownloadError(msg)
+        skipped = bool(archive.hits) and not _downloaded_anything(info)
+        if skipped:
+            candidates = _skipped_files(ydl, info)
+        else:
+            candidates = result.media_files(info) + result.side_files(info)
+    reporter.finished()
+    return result.build(
+        info,
+        candidates,
+        output_dir=job.output_dir,
+        sub_path=job.spec.output.sub_path,
+        skipped=skipped,
+    )
+
+
+def run(job: Job, *, sink: ProgressSink) -> Outcome:
+    """Run one attempt of ``job``; progress goes to ``sink``.
+
+    SIGTERM's ``Terminated`` is classified like any failure (Transient, ``Terminated``);
+    the partial file stays for the next attempt.
+    """
+    reporter = ProgressReporter(sink, interval_seconds=job.progress_interval_seconds)
+    try:
+        message = _download(job, reporter)
+    # Every failure becomes an outcome; classify() tells a bug apart from a download error.
+    except (Exception, Terminated, KeyboardInterrupt) as exc:  # noqa: BLE001
+        verdict = classify.classify(exc)
+        log = _log.exception if verdict.internal else _log.error
+        log("download failed: %s %s: %s", verdict.failure_class, verdict.reason, verdict.message)
+        reporter.flush()
+        return Outcome(
+            verdict.exit_code,
+            FailureMessage.create(
+                failure_class=verdict.failure_class,
+                reason=verdict.reason,
+                message=verdict.message,
+                exit_code=int(verdict.exit_code),
+                time=datetime.datetime.now(datetime.UTC).replace(microsecond=0),
+            ),
+        )
+    _log.info(
+        "download %s: %s (%d files)",
+        "skipped, already in the archive" if message.skipped else "succeeded",
+        message.title,
+        len(message.files),
+    )
+    return Outcome(ExitCode.SUCCEEDED, message)
