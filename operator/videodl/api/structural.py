@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["default_violations", "structural_violations"]
+__all__ = ["default_violations", "structural_violations", "value_violations"]
 
 # Keys of apiextensions.k8s.io/v1 JSONSchemaProps that structural schemas may use.
 _ALLOWED_KEYS = frozenset(
@@ -237,6 +237,15 @@ def _object_problems(value: dict[str, Any], node: Schema, path: str) -> Iterator
         elif not node.get("x-kubernetes-preserve-unknown-fields"):
             # The apiserver prunes unknown fields from defaults and rejects such a CRD.
             yield f"{path}: field {name!r} is unknown to the schema"
+
+
+def value_violations(value: Any, schema: Schema, path: str = "") -> list[str]:
+    """Every way ``value`` breaks ``schema``'s types, enums, bounds and patterns.
+
+    CEL rules are not evaluated. Fields the schema does not know count as violations
+    (the apiserver would prune or reject them).
+    """
+    return list(_value_problems(value, schema, path or "<root>"))
 
 
 def default_violations(schema: Schema) -> list[str]:

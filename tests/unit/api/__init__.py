@@ -1,0 +1,1 @@
+"""Unit tests of the VideoDownload API models and generated files."""
