@@ -1,0 +1,209 @@
+{{/* Names, labels and derived values shared by every template. */}}
+
+{{- define "videodl.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* "<release>-<chart>", or the release name alone when it already contains the chart name. */}}
+{{- define "videodl.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "videodl.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "videodl.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "videodl.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end }}
+
+{{/* Labels of every object; $component names its part (operator, worker, breaker, ...). */}}
+{{- define "videodl.labels" -}}
+{{- $root := index . 0 }}
+{{- $component := index . 1 -}}
+helm.sh/chart: {{ include "videodl.chart" $root }}
+app.kubernetes.io/name: {{ include "videodl.name" $root }}
+app.kubernetes.io/instance: {{ $root.Release.Name }}
+app.kubernetes.io/component: {{ $component }}
+app.kubernetes.io/part-of: videodl
+app.kubernetes.io/version: {{ $root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ $root.Release.Service }}
+{{- with $root.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "videodl.serviceAccountName" -}}
+{{- default (include "videodl.fullname" .) .Values.serviceAccount.name }}
+{{- end }}
+
+{{/*
+An image reference from {repository, tag, digest} (list: values, field path for messages,
+chart): repository@digest when a digest is set, else repository:tag (tag defaults to the
+chart's appVersion).
+*/}}
+{{- define "videodl.imageRef" -}}
+{{- $image := index . 0 }}
+{{- $field := index . 1 }}
+{{- $root := index . 2 }}
+{{- $tag := default $root.Chart.AppVersion $image.tag }}
+{{- if eq $tag "latest" }}
+{{- fail (printf "%s.tag: \"latest\" is refused (it changes under running Pods); set a version such as %s, or %s.digest" $field $root.Chart.AppVersion $field) }}
+{{- end }}
+{{- if $image.digest }}
+{{- printf "%s@%s" $image.repository $image.digest }}
+{{- else }}
+{{- printf "%s:%s" $image.repository $tag }}
+{{- end }}
+{{- end }}
+
+{{- define "videodl.image" -}}
+{{- include "videodl.imageRef" (list .Values.image "image" .) }}
+{{- end }}
+
+{{- define "videodl.workerImage" -}}
+{{- include "videodl.imageRef" (list .Values.workers.image "workers.image" .) }}
+{{- end }}
+
+{{/* "true" when the operator serves every namespace (cluster-wide RBAC). */}}
+{{- define "videodl.clusterWide" -}}
+{{- if not .Values.watch.namespaces }}true{{ end }}
+{{- end }}
+
+{{/* Namespaces with worker Pods, as a JSON list (templates use fromJsonArray). */}}
+{{- define "videodl.workerNamespaces" -}}
+{{- $namespaces := .Values.workers.namespaces }}
+{{- if not $namespaces }}
+{{- $namespaces = .Values.watch.namespaces | default (list .Release.Namespace) }}
+{{- end }}
+{{- $namespaces | uniq | toJson }}
+{{- end }}
+
+{{- define "videodl.breakerNamespace" -}}
+{{- default .Release.Namespace .Values.breaker.configMap.namespace }}
+{{- end }}
+
+{{/* "true" when more than one replica runs, so kopf peering picks the active one. */}}
+{{- define "videodl.peering" -}}
+{{- if gt (int .Values.operator.replicas) 1 }}true{{ end }}
+{{- end }}
+
+{{/* "k1=v1,k2=v2" from a map, keys sorted (the operator's RES=QTY lists). */}}
+{{- define "videodl.pairs" -}}
+{{- $pairs := list }}
+{{- range $key, $value := . }}
+{{- $pairs = append $pairs (printf "%s=%v" $key $value) }}
+{{- end }}
+{{- join "," $pairs }}
+{{- end }}
+
+{{/* A command list as one shell-quoted line (the operator splits it with shlex). */}}
+{{- define "videodl.commandLine" -}}
+{{- $words := list }}
+{{- range . }}
+{{- $words = append $words (squote .) }}
+{{- end }}
+{{- join " " $words }}
+{{- end }}
+
+{{/*
+The operator's settings as its VIDEODL_* environment variables (see docs/operator.md):
+everything the chart decides (names, namespaces, ports) and every value under admission,
+workers and operator. A null value leaves the variable out: the operator's default applies.
+*/}}
+{{- define "videodl.operatorEnv" -}}
+{{- $v := .Values }}
+{{- $classes := list }}
+{{- range $level := list "lowest" "low" "normal" "high" "critical" }}
+{{- $classes = append $classes (printf "%s=%s" (title $level) (index $v.priorityClasses.classes $level).name) }}
+{{- end }}
+{{- $env := dict
+  "VIDEODL_NAMESPACES" (join "," $v.watch.namespaces)
+  "VIDEODL_INSTANCE" .Release.Name
+  "VIDEODL_MAX_RUNNING" $v.admission.maxRunning
+  "VIDEODL_MAX_RUNNING_PER_NAMESPACE" $v.admission.maxRunningPerNamespace
+  "VIDEODL_AGING_SECONDS" $v.admission.agingSeconds
+  "VIDEODL_ADMISSION_INTERVAL_SECONDS" $v.admission.intervalSeconds
+  "VIDEODL_BACKOFF_JITTER" $v.admission.backoffJitter
+  "VIDEODL_WORKER_IMAGE" (include "videodl.workerImage" .)
+  "VIDEODL_WORKER_COMMAND" (include "videodl.commandLine" $v.workers.command)
+  "VIDEODL_CLEANUP_COMMAND" (include "videodl.commandLine" $v.workers.cleanupCommand)
+  "VIDEODL_WORKER_SERVICE_ACCOUNT" $v.workers.serviceAccount.name
+  "VIDEODL_PRIORITY_CLASS_NAMES" (join "," $classes)
+  "VIDEODL_WORKER_REQUESTS" (include "videodl.pairs" $v.workers.resources.requests)
+  "VIDEODL_WORKER_LIMITS" (include "videodl.pairs" $v.workers.resources.limits)
+  "VIDEODL_DEFAULT_CLAIM" $v.workers.defaultClaim
+  "VIDEODL_ACTIVE_DEADLINE_SECONDS" $v.workers.activeDeadlineSeconds
+  "VIDEODL_PROGRESS_INTERVAL_SECONDS" $v.workers.progressIntervalSeconds
+  "VIDEODL_TERMINATION_GRACE_SECONDS" $v.workers.terminationGraceSeconds
+  "VIDEODL_METRICS_PORT" $v.metrics.port
+  "VIDEODL_METRICS_BIND_ADDRESS" $v.metrics.bindAddress
+  "VIDEODL_BREAKER_CONFIGMAP" $v.breaker.configMap.name
+  "VIDEODL_BREAKER_NAMESPACE" (include "videodl.breakerNamespace" .)
+  "VIDEODL_RECONCILE_WORKERS" $v.operator.reconcileWorkers
+  "VIDEODL_LOG_LEVEL" $v.operator.logLevel
+-}}
+# kopf names this replica in the peering object after its Pod.
+- name: POD_ID
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+{{- range $name, $value := $env }}
+{{- if not (kindIs "invalid" $value) }}
+- name: {{ $name }}
+  value: {{ $value | toString | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+What the operator does to the objects it serves, where it serves them. Each rule is the
+least the code needs; see docs/install.md for the calls behind each verb.
+*/}}
+{{- define "videodl.operatorRules" -}}
+# kopf lists and watches VideoDownloads, patches finalizers and annotations onto them,
+# and writes their status through the status subresource.
+- apiGroups: [videodl.dev]
+  resources: [videodownloads]
+  verbs: [list, watch, patch]
+- apiGroups: [videodl.dev]
+  resources: [videodownloads/status]
+  verbs: [patch]
+# One worker Pod per attempt: created, watched for its outcome, deleted on suspend.
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [list, watch, create, delete]
+# Events on every transition (kopf posts core/v1 Events).
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create]
+{{- end }}
+
+{{/* kopf's keep-alives in the peering object ($.resource named $.name). */}}
+{{- define "videodl.peeringRules" -}}
+- apiGroups: [kopf.dev]
+  resources: [{{ .resource }}]
+  verbs: [list, watch]
+- apiGroups: [kopf.dev]
+  resources: [{{ .resource }}]
+  resourceNames: [{{ .name | quote }}]
+  verbs: [get, patch]
+{{- end }}
+
+{{/* Labels the operator puts on every worker Pod (the NetworkPolicy selects by them). */}}
+{{- define "videodl.workerPodLabels" -}}
+app.kubernetes.io/name: videodl-worker
+app.kubernetes.io/managed-by: videodl-operator
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
