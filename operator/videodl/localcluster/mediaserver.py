@@ -20,6 +20,13 @@ Endpoints (``GET`` and ``HEAD``; every media response honours ``Range`` with 206
     The same page with ``<title>T</title>`` (for titles such as ``../../escape``).
 ``/page/empty.html``
     An HTML page without any media.
+``/named/<name>``
+    ``video.mp4`` under any file name: yt-dlp takes a direct link's id and title from
+    it, so ``/named/%2E%2E.mp4`` makes a video whose id and title are ``..``.
+``/feed/<name>.rss?title=T&count=N``
+    An RSS feed (a playlist to yt-dlp) of ``N`` items (default 2) titled ``T`` (numbered
+    when ``N`` > 1), each enclosing ``/media/video.mp4``. yt-dlp keeps the item title
+    as is, so ``title=..`` makes a video whose title is exactly ``..``.
 ``/status/<code>/<name>``
     Always answers ``<code>`` (404, 403, 429, 503, ...).
 ``/flaky/<key>/<n>/<file>``
@@ -222,6 +229,8 @@ class RequestRecord:
     status: int
     range_start: int | None
     body_bytes: int
+    #: The ``Cookie`` header the client sent, if any.
+    cookie: str | None = None
 
 
 class _State:
@@ -297,6 +306,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_page(query.get("title", ["Untitled"])[0], _VIDEO_TAG)
             case ["page", "empty.html"]:
                 self._send_page("Nothing to see", "<p>This page has no media.</p>")
+            case ["feed", name] if name.endswith(".rss"):
+                title = query.get("title", ["Item"])[0]
+                count = int(query.get("count", ["2"])[0])
+                self._send_feed(name.removesuffix(".rss"), title, count)
+            case ["named", _name]:
+                self._send_media("video.mp4", head=head, rate=rate)
             case ["status", code, *_] if code.isdigit():
                 self._send_status(int(code))
             case ["flaky", key, count, *rest] if count.isdigit() and rest:
@@ -331,7 +346,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _finish(self, status: int, body_bytes: int, range_start: int | None = None) -> None:
         self.state.record(
-            RequestRecord(self._record_path, self._record_host, status, range_start, body_bytes)
+            RequestRecord(
+                self._record_path,
+                self._record_host,
+                status,
+                range_start,
+                body_bytes,
+                self.headers.get("Cookie"),
+            )
         )
 
     def _send_body(self, status: int, content_type: str, body: bytes) -> None:
@@ -363,6 +385,21 @@ class _Handler(BaseHTTPRequestHandler):
             f"<body><h1>{html.escape(title)}</h1>\n{content}\n</body></html>\n"
         )
         self._send_body(200, _CONTENT_TYPES[".html"], page.encode())
+
+    def _send_feed(self, name: str, title: str, count: int) -> None:
+        base = f"http://{self._host_header}"
+        items = "".join(
+            f"<item><title>{html.escape(title if count == 1 else f'{title} {n}')}</title>"
+            f"<guid>{html.escape(name)}-{n}</guid>"
+            f'<enclosure url="{base}/media/video.mp4" type="video/mp4" length="0"/></item>\n'
+            for n in range(1, count + 1)
+        )
+        feed = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>\n'
+            f"<title>{html.escape(name)}</title><link>{base}/</link>"
+            f"<description>Test feed</description>\n{items}</channel></rss>\n"
+        )
+        self._send_body(200, "application/rss+xml; charset=utf-8", feed.encode())
 
     def _send_media(
         self, relative: str, *, head: bool, rate: int | None, drop: bool = False
@@ -459,6 +496,7 @@ def _stats_document(log: list[RequestRecord]) -> dict[str, Any]:
                 "status": e.status,
                 "rangeStart": e.range_start,
                 "bodyBytes": e.body_bytes,
+                "cookie": e.cookie,
             }
             for e in log
         ],
