@@ -1,0 +1,287 @@
+"""The generated CRD on the real apiserver: examples accepted, defaults filled in, bad
+manifests rejected with messages naming the field, columns and explain text shown."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import pathlib
+import subprocess
+import time
+from typing import Any
+
+import pytest
+import yaml
+from tests.conftest import ClusterHandle
+
+from videodl.api import generate, resource
+from videodl.api.errors import InvalidVideoDownloadError
+from videodl.api.resource import VideoDownload
+from videodl.api.spec import URL_IMMUTABLE_MESSAGE, VideoDownloadSpec
+from videodl.api.status import (
+    Condition,
+    ConditionStatus,
+    DownloadResult,
+    Phase,
+    Progress,
+    Stage,
+    VideoDownloadStatus,
+)
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "docs" / "examples"
+URL = "https://www.youtube.com/watch?v=aqz-KE-bpKQ"
+
+
+@pytest.fixture(scope="session")
+def videodownload_crd(cluster: ClusterHandle) -> dict[str, Any]:
+    """The committed CRD, applied once per session and Established."""
+    done = cluster.kubectl(
+        "apply", "--server-side", "--force-conflicts", "-f", str(REPO / generate.CRD_PATH)
+    )
+    assert "Warning" not in done.stderr, done.stderr
+    cluster.kubectl(
+        "wait", "--for=condition=Established", "--timeout=60s", f"crd/{resource.CRD_NAME}"
+    )
+    return json.loads(cluster.kubectl("get", "crd", resource.CRD_NAME, "-o", "json").stdout)
+
+
+def manifest(spec: dict[str, Any], name: str = "clip") -> dict[str, Any]:
+    return {
+        "apiVersion": resource.API_VERSION,
+        "kind": resource.KIND,
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+
+
+def create(
+    cluster: ClusterHandle, namespace: str, obj: dict[str, Any], *, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Create with strict field validation, as `kubectl create --validate=strict`."""
+    return cluster.kubectl(
+        "create",
+        "-n",
+        namespace,
+        "--validate=strict",
+        "-f",
+        "-",
+        input=json.dumps(obj),
+        check=check,
+    )
+
+
+def read(cluster: ClusterHandle, namespace: str, name: str) -> dict[str, Any]:
+    done = cluster.kubectl("get", "-n", namespace, f"{resource.PLURAL}/{name}", "-o", "json")
+    return dict(json.loads(done.stdout))
+
+
+@pytest.mark.usefixtures("videodownload_crd")
+class TestCrd:
+    def test_crd_is_accepted_as_structural(self, videodownload_crd: dict[str, Any]) -> None:
+        """The apiserver accepts the schema without a NonStructuralSchema condition."""
+        conditions = {c["type"]: c["status"] for c in videodownload_crd["status"]["conditions"]}
+        assert conditions["Established"] == "True"
+        assert conditions["NamesAccepted"] == "True"
+        assert "NonStructuralSchema" not in conditions
+        assert videodownload_crd["status"]["acceptedNames"]["shortNames"] == ["vdl"]
+
+
+@pytest.mark.usefixtures("videodownload_crd")
+class TestExamples:
+    @pytest.mark.parametrize(
+        "example", sorted(p.name for p in EXAMPLES.glob("*.yaml")), ids=lambda n: n
+    )
+    def test_example_is_accepted(
+        self, cluster: ClusterHandle, namespace: str, example: str
+    ) -> None:
+        """Each example applies under strict validation and reads back through the models."""
+        cluster.kubectl(
+            "apply", "-n", namespace, "--validate=strict", "-f", str(EXAMPLES / example)
+        )
+        for doc in yaml.safe_load_all((EXAMPLES / example).read_text()):
+            if doc["kind"] != resource.KIND:
+                continue
+            stored = VideoDownload.from_object(read(cluster, namespace, doc["metadata"]["name"]))
+            assert stored.spec == VideoDownloadSpec.model_validate(doc["spec"])
+
+    def test_minimal_reads_back_with_every_default(
+        self, cluster: ClusterHandle, namespace: str
+    ) -> None:
+        """The apiserver fills in exactly the models' defaults and leaves status empty."""
+        (doc,) = yaml.safe_load_all((EXAMPLES / "minimal.yaml").read_text())
+        cluster.kubectl("apply", "-n", namespace, "-f", str(EXAMPLES / "minimal.yaml"))
+        stored = read(cluster, namespace, doc["metadata"]["name"])
+        expected = VideoDownloadSpec.model_validate(doc["spec"]).model_dump(
+            by_alias=True, exclude_none=True, mode="json"
+        )
+        assert stored["spec"] == expected
+        assert stored["spec"]["retry"] == {
+            "maxAttempts": 3,
+            "backoff": {"initialSeconds": 10, "factor": 2, "maxSeconds": 600},
+        }
+        assert "status" not in stored
+
+
+BIG = "https://example.com/" + "a" * 2980
+
+# (case id, spec, field the message must name, words of the message)
+BAD_SPECS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("missing-url", {"priority": "High"}, "spec.url", "Required value"),
+    ("ftp-url", {"url": "ftp://example.com/v.mp4"}, "spec.url", "must be an http:// or https://"),
+    ("3000-char-url", {"url": BIG}, "spec.url", "Too long"),
+    ("unknown-priority", {"url": URL, "priority": "Urgent"}, "spec.priority", "Unsupported value"),
+    (
+        "max-attempts-0",
+        {"url": URL, "retry": {"maxAttempts": 0}},
+        "spec.retry.maxAttempts",
+        "greater than or equal to 1",
+    ),
+    (
+        "max-attempts-100",
+        {"url": URL, "retry": {"maxAttempts": 100}},
+        "spec.retry.maxAttempts",
+        "less than or equal to 20",
+    ),
+    (
+        "factor-below-1",
+        {"url": URL, "retry": {"backoff": {"factor": 0.5}}},
+        "spec.retry.backoff.factor",
+        "greater than or equal to 1",
+    ),
+    (
+        "max-below-initial",
+        {"url": URL, "retry": {"backoff": {"initialSeconds": 120, "maxSeconds": 60}}},
+        "spec.retry.backoff.maxSeconds",
+        "must not be below spec.retry.backoff.initialSeconds",
+    ),
+    (
+        "absolute-template",
+        {"url": URL, "output": {"template": "/etc/cron.d/%(id)s"}},
+        "spec.output.template",
+        "must be a relative path",
+    ),
+    (
+        "dotdot-template",
+        {"url": URL, "output": {"template": "videos/../../%(id)s.%(ext)s"}},
+        "spec.output.template",
+        "may not contain a '..' path segment",
+    ),
+    (
+        "preset-and-selector",
+        {"url": URL, "format": {"preset": "720p", "selector": "bv*+ba/b"}},
+        "spec.format",
+        "mutually exclusive",
+    ),
+    ("unknown-field", {"url": URL, "maxAtempts": 3}, "spec.maxAtempts", "unknown field"),
+]
+
+
+@pytest.mark.usefixtures("videodownload_crd")
+class TestRejections:
+    @pytest.mark.parametrize(
+        ("spec", "field", "words"), [c[1:] for c in BAD_SPECS], ids=[c[0] for c in BAD_SPECS]
+    )
+    def test_bad_manifest_is_rejected_naming_the_field(
+        self, cluster: ClusterHandle, namespace: str, spec: dict[str, Any], field: str, words: str
+    ) -> None:
+        """The apiserver refuses the manifest, naming the field; the models refuse it too."""
+        done = create(cluster, namespace, manifest(spec), check=False)
+        assert done.returncode != 0
+        assert field in done.stderr, done.stderr
+        assert words in done.stderr, done.stderr
+        missing = cluster.kubectl("get", "-n", namespace, "vdl/clip", check=False)
+        assert "NotFound" in missing.stderr
+
+        with pytest.raises(InvalidVideoDownloadError) as caught:
+            VideoDownload.from_object(manifest(spec))
+        assert any(p.startswith(field) for p in caught.value.problems), caught.value.problems
+
+    def test_url_cannot_change_but_priority_can(
+        self, cluster: ClusterHandle, namespace: str
+    ) -> None:
+        """Changing spec.url is refused with the create-a-new-object message; priority changes."""
+        create(cluster, namespace, manifest({"url": URL}))
+        moved = cluster.kubectl(
+            "patch", "-n", namespace, "vdl/clip", "--type=merge",
+            "-p", json.dumps({"spec": {"url": "https://example.com/other"}}),
+            check=False,
+        )  # fmt: skip
+        assert moved.returncode != 0
+        assert URL_IMMUTABLE_MESSAGE in moved.stderr, moved.stderr
+        cluster.kubectl(
+            "patch", "-n", namespace, "vdl/clip", "--type=merge",
+            "-p", json.dumps({"spec": {"priority": "Critical"}}),
+        )  # fmt: skip
+        stored = read(cluster, namespace, "clip")
+        assert (stored["spec"]["url"], stored["spec"]["priority"]) == (URL, "Critical")
+
+
+@pytest.mark.usefixtures("videodownload_crd")
+class TestKubectl:
+    def test_get_shows_the_columns(self, cluster: ClusterHandle, namespace: str) -> None:
+        """`kubectl get vdl` shows phase, progress, attempts, priority, Ready and age;
+        `-o wide` adds title and URL; the values come from a status the models wrote."""
+        create(cluster, namespace, manifest({"url": URL, "priority": "High"}))
+        now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+        status = VideoDownloadStatus(
+            observed_generation=1,
+            phase=Phase.RUNNING,
+            attempts=2,
+            start_time=now,
+            progress=Progress(percent=42.5, stage=Stage.DOWNLOADING, update_time=now),
+            result=DownloadResult(title="Big Buck Bunny"),
+            conditions=[
+                Condition(
+                    type="Ready",
+                    status=ConditionStatus.FALSE,
+                    reason="Downloading",
+                    message="attempt 2 is downloading",
+                    last_transition_time=now,
+                    observed_generation=1,
+                )
+            ],
+        )
+        body = {"status": status.model_dump(by_alias=True, exclude_none=True, mode="json")}
+        cluster.kubectl(
+            "patch", "-n", namespace, "vdl/clip", "--subresource=status", "--type=merge",
+            "-p", json.dumps(body),
+        )  # fmt: skip
+        stored = VideoDownload.from_object(read(cluster, namespace, "clip"))
+        assert stored.status == status
+
+        table = cluster.kubectl("get", "-n", namespace, "vdl").stdout.splitlines()
+        assert table[0].split() == [
+            "NAME", "PHASE", "PROGRESS", "ATTEMPTS", "PRIORITY", "READY", "AGE",
+        ]  # fmt: skip
+        assert table[1].split()[:6] == ["clip", "Running", "42.5", "2", "High", "False"]
+
+        wide = cluster.kubectl("get", "-n", namespace, "vdl", "-o", "wide").stdout.splitlines()
+        assert wide[0].split()[-2:] == ["TITLE", "URL"]
+        assert "Big Buck Bunny" in wide[1]
+        assert wide[1].rstrip().endswith(URL)
+
+    def test_category_lists_videodownloads(self, cluster: ClusterHandle, namespace: str) -> None:
+        """`kubectl get videodl` lists VideoDownloads."""
+        create(cluster, namespace, manifest({"url": URL}, name="in-category"))
+        listed = cluster.kubectl("get", "-n", namespace, "videodl", "-o", "name").stdout
+        assert "videodownload.videodl.dev/in-category" in listed
+
+    def test_explain_shows_the_descriptions(self, cluster: ClusterHandle) -> None:
+        """`kubectl explain videodownload.spec.retry` prints the models' descriptions."""
+        retry = VideoDownloadSpec.model_fields["retry"].description
+        assert retry is not None
+        # The apiserver publishes a new CRD's OpenAPI a moment after it is Established.
+        deadline = time.monotonic() + 60
+        while True:
+            done = cluster.kubectl("explain", "videodownload.spec.retry", check=False)
+            if done.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert done.returncode == 0, done.stderr
+        text = " ".join(done.stdout.split())
+        assert "Retries of failed attempts and the wait between them." in text
+        assert "maxAttempts <integer>" in text
+        assert "Attempts in total, the first one included (1 means no retry)." in text
+        assert "Allowed: 1 to 20. Default: 3." in text
+        assert "backoff <Object>" in text
