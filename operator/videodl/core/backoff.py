@@ -67,7 +67,7 @@ def base_delay_seconds(policy: BackoffPolicy, retry: int) -> float:
     if retry == 1 or initial == 0 or factor == 1:
         return initial
     try:
-        growth = factor ** float(retry - 1)
+        growth: float = factor ** float(retry - 1)
     except OverflowError:
         # Huge retry numbers are simply past the cap.
         return cap
