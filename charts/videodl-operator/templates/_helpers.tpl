@@ -120,10 +120,14 @@ chart's appVersion).
 {{/*
 The operator's settings as its VIDEODL_* environment variables (see docs/operator.md):
 everything the chart decides (names, namespaces, ports) and every value under admission,
-workers and operator. A null value leaves the variable out: the operator's default applies.
+workers and operator. Each is always set, so the chart, not an image default, decides.
 */}}
 {{- define "videodl.operatorEnv" -}}
 {{- $v := .Values }}
+{{- $perNamespace := $v.admission.maxRunningPerNamespace }}
+{{- if and (not (kindIs "invalid" $perNamespace)) (gt (int $perNamespace) (int $v.admission.maxRunning)) }}
+{{- fail (printf "admission.maxRunningPerNamespace (%d) is above admission.maxRunning (%d): lower it or raise admission.maxRunning" (int $perNamespace) (int $v.admission.maxRunning)) }}
+{{- end }}
 {{- $classes := list }}
 {{- range $level := list "lowest" "low" "normal" "high" "critical" }}
 {{- $classes = append $classes (printf "%s=%s" (title $level) (index $v.priorityClasses.classes $level).name) }}
@@ -132,7 +136,7 @@ workers and operator. A null value leaves the variable out: the operator's defau
   "VIDEODL_NAMESPACES" (join "," $v.watch.namespaces)
   "VIDEODL_INSTANCE" .Release.Name
   "VIDEODL_MAX_RUNNING" $v.admission.maxRunning
-  "VIDEODL_MAX_RUNNING_PER_NAMESPACE" $v.admission.maxRunningPerNamespace
+  "VIDEODL_MAX_RUNNING_PER_NAMESPACE" (ternary "" $perNamespace (kindIs "invalid" $perNamespace))
   "VIDEODL_AGING_SECONDS" $v.admission.agingSeconds
   "VIDEODL_ADMISSION_INTERVAL_SECONDS" $v.admission.intervalSeconds
   "VIDEODL_BACKOFF_JITTER" $v.admission.backoffJitter
@@ -160,10 +164,8 @@ workers and operator. A null value leaves the variable out: the operator's defau
     fieldRef:
       fieldPath: metadata.name
 {{- range $name, $value := $env }}
-{{- if not (kindIs "invalid" $value) }}
 - name: {{ $name }}
   value: {{ $value | toString | quote }}
-{{- end }}
 {{- end }}
 {{- end }}
 

@@ -36,6 +36,10 @@ def _ref(manifest: Manifest) -> str:
     return f"{manifest.get('kind')} {where}{meta.get('name')}"
 
 
+def _namespace(manifest: Manifest) -> str | None:
+    return (manifest.get("metadata") or {}).get("namespace")
+
+
 def _pod_template(manifest: Manifest) -> Mapping[str, Any] | None:
     if manifest.get("kind") not in WORKLOAD_KINDS:
         return None
@@ -357,8 +361,7 @@ def no_anti_affinity(manifests: Sequence[Manifest]) -> list[Finding]:
         ]
         labels = _template_labels(m)
         if not any(
-            _selects((t.get("labelSelector") or {}).get("matchLabels") or {}, labels)
-            for t in terms
+            _selects((t.get("labelSelector") or {}).get("matchLabels") or {}, labels) for t in terms
         ):
             findings.append(
                 Finding(
@@ -387,8 +390,10 @@ def pod_disruption_budget(manifests: Sequence[Manifest]) -> list[Finding]:
         covering = [
             b
             for b in budgets
-            if (b.get("metadata") or {}).get("namespace") == (m.get("metadata") or {}).get("namespace")
-            and _selects(((b.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}, labels)
+            if _namespace(b) == _namespace(m)
+            and _selects(
+                ((b.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}, labels
+            )
         ]
         if not covering:
             findings.append(Finding("no-pod-disruption-budget", _ref(m), "no PDB selects its Pods"))

@@ -22,9 +22,10 @@ def test_chart_crds_equal_top_level_crds() -> None:
     assert _names(TOP_LEVEL), "crds/ is empty: run `python -m videodl.api.generate`"
     for name in sorted(_names(TOP_LEVEL)):
         copy = CHART_CRDS / name
-        assert copy.is_file(), f"charts/videodl-operator/crds/{name} is missing: cp crds/{name} charts/videodl-operator/crds/"
+        fix = f"cp crds/{name} charts/videodl-operator/crds/"
+        assert copy.is_file(), f"the chart lacks crds/{name}: {fix}"
         assert copy.read_bytes() == (TOP_LEVEL / name).read_bytes(), (
-            f"charts/videodl-operator/crds/{name} differs from crds/{name}: cp crds/{name} charts/videodl-operator/crds/"
+            f"the chart's crds/{name} differs from crds/{name}: {fix}"
         )
 
 

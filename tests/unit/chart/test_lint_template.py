@@ -20,7 +20,10 @@ VALUE_SETS = {
 def test_helm_lint_strict_passes(values: dict[str, Any], tmp_path: pathlib.Path) -> None:
     """`helm lint --strict` reports no error and no warning."""
     done = rendering.helm(
-        "lint", "--strict", str(rendering.CHART), "--values",
+        "lint",
+        "--strict",
+        str(rendering.CHART),
+        "--values",
         str(rendering.values_file(values, tmp_path)),
     )
     assert "0 chart(s) failed" in done.stdout
@@ -58,8 +61,9 @@ def test_all_options_render_the_optional_objects() -> None:
     policies = rendering.by_kind(manifests, "NetworkPolicy")
     assert sorted(p["metadata"]["namespace"] for p in policies) == ["archive", "media"]
     dashboards = [
-        m for m in rendering.by_kind(manifests, "ConfigMap") if "grafana_dashboard" in
-        m["metadata"].get("labels", {})
+        m
+        for m in rendering.by_kind(manifests, "ConfigMap")
+        if "grafana_dashboard" in m["metadata"].get("labels", {})
     ]
     assert len(dashboards) == 1
 
