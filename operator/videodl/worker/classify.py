@@ -147,8 +147,9 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         behind: list[BaseException | None] = []
         if isinstance(current, DownloadError | ExtractorError) and current.exc_info:
             behind.append(current.exc_info[1])
-        if isinstance(current, ExtractorError):
-            behind.append(current.cause if isinstance(current.cause, BaseException) else None)
+        # ExtractorError and yt-dlp's network errors keep the original in ``cause``.
+        cause = getattr(current, "cause", None)
+        behind.append(cause if isinstance(cause, BaseException) else None)
         behind += [current.__cause__, current.__context__]
         pending += [b for b in behind if b is not None]
 

@@ -119,7 +119,9 @@ def build(
         extractor=_text(info, "extractor", "extractor_key"),
         title=_text(info, "title"),
         uploader=_text(info, "uploader", "channel", "uploader_id"),
-        duration_seconds=float(duration) if isinstance(duration, int | float) else None,
+        duration_seconds=float(duration)
+        if isinstance(duration, int | float) and duration >= 0
+        else None,
         format_id=_text(info, "format_id"),
         resolution=_resolution(info),
         files=files,
