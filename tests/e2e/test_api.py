@@ -8,11 +8,17 @@ import json
 import pathlib
 import subprocess
 import time
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from kubernetes import client
 from tests.conftest import ClusterHandle
+from tests.unit.api.strategies import specs
 
 from videodl.api import generate, resource
 from videodl.api.errors import InvalidVideoDownloadError
@@ -285,3 +291,109 @@ class TestKubectl:
         assert "Attempts in total, the first one included (1 means no retry)." in text
         assert "Allowed: 1 to 20. Default: 3." in text
         assert "backoff <Object>" in text
+
+
+@pytest.fixture(scope="module")
+def scratch_namespace(cluster: ClusterHandle, videodownload_crd: dict[str, Any]) -> Iterator[str]:
+    """One namespace for the many short-lived objects of the agreement checks."""
+    name = f"api-agreement-{uuid.uuid4().hex[:6]}"
+    core = client.CoreV1Api(cluster.api_client())
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    yield name
+    core.delete_namespace(name, propagation_policy="Background")
+
+
+@pytest.fixture(scope="module")
+def objects(cluster: ClusterHandle) -> client.CustomObjectsApi:
+    return client.CustomObjectsApi(cluster.api_client())
+
+
+def apiserver_verdict(
+    objects: client.CustomObjectsApi, namespace: str, spec: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The stored object when the apiserver accepts ``spec`` (then deleted), else None."""
+    name = f"p-{uuid.uuid4().hex[:12]}"
+    try:
+        created = objects.create_namespaced_custom_object(
+            resource.GROUP,
+            resource.VERSION,
+            namespace,
+            resource.PLURAL,
+            manifest(spec, name=name),
+            field_validation="Strict",
+        )
+    except client.ApiException as exc:
+        if exc.status != 422:  # only "Invalid" is a verdict; anything else is a failure
+            raise
+        return None
+    objects.delete_namespaced_custom_object(
+        resource.GROUP, resource.VERSION, namespace, resource.PLURAL, name
+    )
+    return dict(created)
+
+
+def models_accept(spec: dict[str, Any]) -> bool:
+    try:
+        VideoDownloadSpec.model_validate(spec)
+    except ValueError:
+        return False
+    return True
+
+
+_AGREEMENT = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_TEXT = st.characters(exclude_categories=("Cs",))
+
+
+class TestModelsAgreeWithApiserver:
+    @_AGREEMENT
+    @given(spec=specs)
+    def test_valid_specs_are_accepted_and_read_back_equal(
+        self, objects: client.CustomObjectsApi, scratch_namespace: str, spec: dict[str, Any]
+    ) -> None:
+        """Any spec the models accept, the apiserver accepts and stores as the same spec."""
+        stored = apiserver_verdict(objects, scratch_namespace, spec)
+        assert stored is not None
+        assert VideoDownloadSpec.model_validate(stored["spec"]) == VideoDownloadSpec.model_validate(
+            spec
+        )
+
+    @_AGREEMENT
+    @given(
+        url=st.one_of(
+            st.text(_TEXT, max_size=40),
+            st.builds(
+                "".join,
+                st.tuples(
+                    st.sampled_from(["https://", "http://", "HTTP://", "ftp://", "https:/"]),
+                    st.text(st.sampled_from("ab.:@[]/?#% \t\n\v\u00a0é-"), max_size=20),
+                ),
+            ),
+        )
+    )
+    @example(url="https://example.com\n")  # Python's `$` also matches before a final newline
+    @example(url="https://example.com/\x0bx")
+    @example(url="https://exa\u00a0mple.com/")
+    @example(url="https://[::1]:8080/watch?v=1#t=3")
+    @example(url="https://")
+    def test_url_rule_matches(
+        self, objects: client.CustomObjectsApi, scratch_namespace: str, url: str
+    ) -> None:
+        """The models and the apiserver accept exactly the same URLs."""
+        spec = {"url": url}
+        accepted = apiserver_verdict(objects, scratch_namespace, spec) is not None
+        assert accepted == models_accept(spec)
+
+    @_AGREEMENT
+    @given(path=st.text(st.sampled_from("./~$a% \n"), max_size=12))
+    @example(path="a/..\n")
+    @example(path="..")
+    @example(path="a/...")
+    @example(path="~")
+    def test_path_rules_match(
+        self, objects: client.CustomObjectsApi, scratch_namespace: str, path: str
+    ) -> None:
+        """The models and the apiserver accept exactly the same templates and subPaths."""
+        for output in ({"template": path}, {"subPath": path}):
+            spec = {"url": URL, "output": output}
+            accepted = apiserver_verdict(objects, scratch_namespace, spec) is not None
+            assert accepted == models_accept(spec), output

@@ -117,18 +117,17 @@ class DeletionPolicy(enum.StrEnum):
 
 # --- shared rules ------------------------------------------------------------------------
 
-#: http(s) only, a non-empty host, no whitespace. One pattern for CEL (RE2) and Python.
-URL_PATTERN = r"^https?://[^\t\n\f\r /?#]+([/?#][^\t\n\f\r ]*)?$"
+#: http(s) only, a non-empty host, no spaces or control characters. One pattern for CEL
+#: (RE2) and Python.
+URL_PATTERN = r"^https?://[^\x00-\x20\x7f/?#]+([/?#][^\x00-\x20\x7f]*)?$"
 URL_MAX_LENGTH = 2048
 URL_MESSAGE = (
-    "spec.url must be an http:// or https:// URL with a host and no spaces, "
-    "e.g. https://example.com/watch?v=abc123"
+    "spec.url must be an http:// or https:// URL with a host and no spaces or control "
+    "characters, e.g. https://example.com/watch?v=abc123"
 )
 URL_IMMUTABLE_MESSAGE = "spec.url is immutable: create a new VideoDownload to download another URL"
 
-#: A path segment that climbs out of its directory.
-DOTDOT_SEGMENT_PATTERN = r"(^|/)[.][.](/|$)"
-_DOTDOT_RE = re.compile(DOTDOT_SEGMENT_PATTERN)
+# fullmatch gives Python's `$` the RE2 meaning (end of text, not before a final newline).
 _URL_RE = re.compile(URL_PATTERN)
 
 DEFAULT_OUTPUT_TEMPLATE = "%(title).200B [%(id)s].%(ext)s"
@@ -146,7 +145,8 @@ def _relative_path_rules(field: str, *, forbid_dollar: bool) -> list[dict[str, s
             "(files are always written inside the output volume)",
         ),
         cel_rule(
-            f"!self.matches({_cel_string(DOTDOT_SEGMENT_PATTERN)})",
+            "self != '..' && !self.startsWith('../') && !self.endsWith('/..') "
+            "&& !self.contains('/../')",
             f"{field} may not contain a '..' path segment: files must stay inside "
             "the output volume",
         ),
@@ -169,7 +169,7 @@ def _check_relative_path(value: str, field: str, *, forbid_dollar: bool) -> str:
             f"{field} must be a relative path: remove the leading '/' or '~' "
             "(files are always written inside the output volume)",
         )
-    if _DOTDOT_RE.search(value):
+    if value == ".." or value.startswith("../") or value.endswith("/..") or "/../" in value:
         raise _fail(
             "parent_path_segment",
             f"{field} may not contain a '..' path segment: files must stay inside "
@@ -593,7 +593,7 @@ class VideoDownloadSpec(SpecModel):
     @field_validator("url")
     @classmethod
     def _url_is_http(cls, value: str) -> str:
-        if _URL_RE.match(value) is None:
+        if _URL_RE.fullmatch(value) is None:
             raise _fail("url_scheme", URL_MESSAGE)
         return value
 
