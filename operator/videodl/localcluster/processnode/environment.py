@@ -71,12 +71,12 @@ def object_data(kind: str, obj: Mapping[str, Any]) -> dict[str, bytes]:
     try:
         if kind == "Secret":
             for key, value in (obj.get("data") or {}).items():
-                out[key] = base64.b64decode(value)
+                out[key] = base64.b64decode(value, validate=True)
             for key, value in (obj.get("stringData") or {}).items():
                 out[key] = str(value).encode()
         else:
             for key, value in (obj.get("binaryData") or {}).items():
-                out[key] = base64.b64decode(value)
+                out[key] = base64.b64decode(value, validate=True)
             for key, value in (obj.get("data") or {}).items():
                 out[key] = str(value).encode()
     except (binascii.Error, ValueError) as error:

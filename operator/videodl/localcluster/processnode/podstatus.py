@@ -266,19 +266,19 @@ def render_conditions(
         status = "True" if condition.status else "False"
         before = previous.get(condition.type) or {}
         changed = before.get("status") != status or not before.get("lastTransitionTime")
-        rendered: dict[str, Any] = {
-            "type": condition.type,
-            "status": status,
-            "lastProbeTime": None,
-            "lastTransitionTime": (
-                timestamps.rfc3339(now) if changed else before["lastTransitionTime"]
-            ),
-        }
-        if condition.reason:
-            rendered["reason"] = condition.reason
-        if condition.message:
-            rendered["message"] = condition.message
-        out.append(rendered)
+        # Empty reason and message are sent as null so that a patch clears old ones.
+        out.append(
+            {
+                "type": condition.type,
+                "status": status,
+                "reason": condition.reason or None,
+                "message": condition.message or None,
+                "lastProbeTime": None,
+                "lastTransitionTime": (
+                    timestamps.rfc3339(now) if changed else before["lastTransitionTime"]
+                ),
+            }
+        )
     return out
 
 

@@ -7,12 +7,14 @@ import datetime
 
 def rfc3339(moment: datetime.datetime) -> str:
     """Format a moment as metav1.Time does: UTC, whole seconds, a trailing Z."""
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = moment.astimezone(datetime.UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"
 
 
 def micro_time(moment: datetime.datetime) -> str:
     """Format a moment as metav1.MicroTime does: UTC, always six fractional digits."""
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(datetime.UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"
 
 
 def parse(text: str) -> datetime.datetime:

@@ -1,0 +1,122 @@
+"""Tests for the container start script."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from videodl.localcluster.processnode import mountscript, volumeplan
+
+TOOLS = mountscript.Tools()
+
+
+def build(
+    argv: list[str],
+    identity: mountscript.Identity | None = None,
+    mounts: list[volumeplan.Mount] | None = None,
+) -> str:
+    return mountscript.script(
+        mounts=mounts or [],
+        working_dir="/work dir",
+        argv=argv,
+        identity=identity or mountscript.Identity(),
+        started_marker="/state/started",
+        tools=TOOLS,
+    )
+
+
+class TestScript:
+    def test_mounts_then_working_dir_then_exec(self) -> None:
+        """Mount points are created and bound, read-only ones remounted, then the command runs."""
+        text = build(
+            ["python3", "-c", "print('hi')"],
+            mounts=[
+                volumeplan.Mount("/s/data", "/data", read_only=False),
+                volumeplan.Mount("/s/cfg", "/etc/cfg", read_only=True),
+            ],
+        )
+        lines = text.splitlines()
+        assert lines[1].startswith("if [ -d /s/data ]; then /bin/mkdir -p -- /data;")
+        assert (
+            lines[2]
+            == "/bin/mount --bind /s/data /data || fail 'cannot bind-mount /s/data at /data'"
+        )
+        assert (
+            lines[5]
+            == "/bin/mount -o remount,bind,ro /etc/cfg || fail 'cannot make /etc/cfg read-only'"
+        )
+        assert "cd -- '/work dir'" in lines[6]
+        assert lines[7].startswith("command -v -- python3 ")
+        assert lines[8].startswith(": > /state/started")
+        assert lines[9].startswith("exec /usr/bin/setpriv --reuid=0 --regid=0 --clear-groups")
+
+    def test_file_targets_are_created_as_empty_files(self) -> None:
+        """A file source gets an empty file as mount point, in a created parent directory."""
+        text = build(
+            ["true"], mounts=[volumeplan.Mount("/s/term", "/dev/termination-log", read_only=False)]
+        )
+        assert (
+            "else /bin/mkdir -p -- /dev && "
+            "{ [ -e /dev/termination-log ] || : > /dev/termination-log; }; fi" in text
+        )
+
+    def test_identity_flags(self) -> None:
+        """uid, gid, groups, no_new_privs and dropped capabilities reach setpriv."""
+        identity = mountscript.Identity(
+            uid=1000, gid=2000, groups=(3000, 4000), no_new_privs=True, drop_all_capabilities=True
+        )
+        exec_line = build(["app"], identity).splitlines()[-1]
+        assert shlex.split(exec_line) == [
+            "exec",
+            "/usr/bin/setpriv",
+            "--reuid=1000",
+            "--regid=2000",
+            "--groups=3000,4000",
+            "--no-new-privs",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--pdeathsig=KILL",
+            "--",
+            "app",
+        ]
+
+    def test_setup_failures_exit_128(self) -> None:
+        """The fail helper exits with the setup-failure code."""
+        assert build(["true"]).splitlines()[0].endswith(f"exit {mountscript.SETUP_FAILED_EXIT}; }}")
+
+    def test_missing_command_message(self) -> None:
+        """The not-found message names the command like a container runtime does."""
+        assert 'exec: "nope": executable file not found in $PATH' in build(["nope"])
+
+    def test_empty_argv_is_refused(self) -> None:
+        """There is no script without a command."""
+        with pytest.raises(ValueError, match="command"):
+            build([])
+
+    @given(
+        st.lists(
+            st.text(
+                alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
+                min_size=0,
+            ),
+            min_size=1,
+            max_size=5,
+        )
+    )
+    def test_argv_survives_quoting(self, argv: list[str]) -> None:
+        """Whatever the arguments hold, the shell sees exactly the original argv."""
+        marker = "|| fail 'cannot write the start marker'\n"
+        exec_line = build(argv).split(marker, 1)[1]
+        words = shlex.split(exec_line)
+        assert words[words.index("--") + 1 :] == argv
+
+
+class TestLaunchArgv:
+    def test_private_mount_namespace(self) -> None:
+        """The script runs under unshare with a private mount namespace."""
+        argv = mountscript.launch_argv("echo", TOOLS)
+        assert argv[:5] == ["/usr/bin/unshare", "--mount", "--propagation", "private", "--"]
+        assert argv[5:] == ["/bin/sh", "-c", "echo"]
