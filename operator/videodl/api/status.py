@@ -214,7 +214,16 @@ class VideoDownloadStatus(StatusModel):
             "observed the object."
         ),
     )
-    phase: Phase | None = Field(default=None, description="Where the download is.")
+    phase: Phase | None = Field(
+        default=None,
+        description=(
+            "Where the download is: `Pending` (not yet queued), `Queued` (waiting for a "
+            "worker slot), `Running` (a worker Pod is downloading), `BackingOff` (waiting "
+            "before the next attempt), `Blocked` (the site's circuit breaker is open), "
+            "`Suspended` (`spec.suspend` is true), `Succeeded`, or `Failed` (a permanent "
+            "failure, or every attempt used up)."
+        ),
+    )
     attempts: NonNegativeInt | None = Field(
         default=None, description="Attempts started so far, the running one included."
     )
@@ -240,7 +249,11 @@ class VideoDownloadStatus(StatusModel):
     conditions: list[Condition] = Field(
         default_factory=list,
         max_length=16,
-        description="`Ready`, `Reconciling` and `Stalled`, one entry per type.",
+        description=(
+            "Conditions in kstatus style: `Ready` is True once the download succeeded, "
+            "`Reconciling` is True while work is under way, `Stalled` is True when the "
+            "download cannot go on without a change to the object."
+        ),
         json_schema_extra={
             "x-kubernetes-list-type": "map",
             "x-kubernetes-list-map-keys": ["type"],
