@@ -174,19 +174,22 @@ What the operator does to the objects it serves, where it serves them. Each rule
 least the code needs; see docs/install.md for the calls behind each verb.
 */}}
 {{- define "videodl.operatorRules" -}}
-# kopf lists and watches VideoDownloads, patches finalizers and annotations onto them,
-# and writes their status through the status subresource.
+# kopf lists and watches VideoDownloads; the operator merge-patches their metadata (the
+# retry annotation it handled, its finalizer) and deletes finished ones after
+# spec.ttlSecondsAfterFinished.
 - apiGroups: [videodl.dev]
   resources: [videodownloads]
-  verbs: [list, watch, patch]
+  verbs: [list, watch, patch, delete]
+# Status is written through the status subresource only.
 - apiGroups: [videodl.dev]
   resources: [videodownloads/status]
   verbs: [patch]
-# One worker Pod per attempt: created, watched for its outcome, deleted on suspend.
+# One worker Pod per attempt (and a cleanup Pod for deletionPolicy Delete): created,
+# watched by label for their outcome, deleted on suspend and on deletion.
 - apiGroups: [""]
   resources: [pods]
   verbs: [list, watch, create, delete]
-# Events on every transition (kopf posts core/v1 Events).
+# A core/v1 Event on every phase transition.
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
