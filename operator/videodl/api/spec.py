@@ -137,50 +137,47 @@ SELECTOR_MAX_LENGTH = 1024
 DEFAULT_COOKIES_KEY = "cookies.txt"
 
 
+def _absolute_message(field: str) -> str:
+    return (
+        f"{field} must be a relative path: remove the leading '/' or '~' "
+        "(files are always written inside the output volume)"
+    )
+
+
+def _parent_message(field: str) -> str:
+    return f"{field} may not contain a '..' path segment: files must stay inside the output volume"
+
+
+def _dollar_message(field: str) -> str:
+    return (
+        f"{field} may not contain '$': yt-dlp would expand it as an environment variable; "
+        "use yt-dlp fields such as %(uploader)s instead"
+    )
+
+
 def _relative_path_rules(field: str, *, forbid_dollar: bool) -> list[dict[str, str]]:
     rules = [
-        cel_rule(
-            "!self.startsWith('/') && !self.startsWith('~')",
-            f"{field} must be a relative path: remove the leading '/' or '~' "
-            "(files are always written inside the output volume)",
-        ),
+        cel_rule("!self.startsWith('/') && !self.startsWith('~')", _absolute_message(field)),
+        # String tests rather than a regex: RE2 and Python disagree on `$` before "\n".
         cel_rule(
             "self != '..' && !self.startsWith('../') && !self.endsWith('/..') "
             "&& !self.contains('/../')",
-            f"{field} may not contain a '..' path segment: files must stay inside "
-            "the output volume",
+            _parent_message(field),
         ),
     ]
     if forbid_dollar:
-        rules.append(
-            cel_rule(
-                "!self.contains('$')",
-                f"{field} may not contain '$': environment variables are not expanded "
-                "in output paths; use yt-dlp fields such as %(uploader)s instead",
-            )
-        )
+        rules.append(cel_rule("!self.contains('$')", _dollar_message(field)))
     return rules
 
 
 def _check_relative_path(value: str, field: str, *, forbid_dollar: bool) -> str:
+    """The Python side of ``_relative_path_rules``, with the same messages."""
     if value.startswith(("/", "~")):
-        raise _fail(
-            "absolute_path",
-            f"{field} must be a relative path: remove the leading '/' or '~' "
-            "(files are always written inside the output volume)",
-        )
+        raise _fail("absolute_path", _absolute_message(field))
     if value == ".." or value.startswith("../") or value.endswith("/..") or "/../" in value:
-        raise _fail(
-            "parent_path_segment",
-            f"{field} may not contain a '..' path segment: files must stay inside "
-            "the output volume",
-        )
+        raise _fail("parent_path_segment", _parent_message(field))
     if forbid_dollar and "$" in value:
-        raise _fail(
-            "environment_variable",
-            f"{field} may not contain '$': environment variables are not expanded "
-            "in output paths; use yt-dlp fields such as %(uploader)s instead",
-        )
+        raise _fail("environment_variable", _dollar_message(field))
     return value
 
 
