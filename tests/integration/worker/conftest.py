@@ -1,0 +1,11 @@
+"""Fixtures of the worker's integration tests (defined in workerharness)."""
+
+from workerharness import (
+    media_server,
+    run_worker,
+    run_worker_process,
+    unique,
+    workspace,
+)
+
+__all__ = ["media_server", "run_worker", "run_worker_process", "unique", "workspace"]
