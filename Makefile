@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps venv binaries lint generate check-generated test test-unit test-e2e bench demo cluster clean
+.PHONY: help deps venv binaries lint crds generate check-generated test test-unit test-e2e bench demo cluster clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -27,6 +27,8 @@ lint: venv ## ruff and mypy --strict
 	$(BIN)/ruff check operator tests
 	$(BIN)/ruff format --check operator tests
 	$(BIN)/mypy
+
+crds: generate ## alias of generate
 
 generate: venv ## regenerate the CRD, the chart's CRDs and docs/api.md from the models
 	$(BIN)/python -m videodl.api.generate

@@ -1,7 +1,7 @@
 """Write the generated API files, or check that the committed ones are current.
 
-``python -m videodl.api.generate`` writes ``crds/videodl.dev_videodownloads.yaml`` and
-``docs/api.md`` under the current directory (the repository root; ``--root`` to change).
+``python -m videodl.api.generate`` writes ``crds/videodl.dev_videodownloads.yaml``, its copy in
+the Helm chart's ``crds/`` and ``docs/api.md`` under the current directory (the repository root; ``--root`` to change).
 ``--check`` writes nothing and exits 1 naming each file that differs from what the models
 generate. Generation refuses to write a CRD schema that is not structural.
 """
@@ -17,9 +17,18 @@ import yaml
 
 from videodl.api import crd, reference, structural
 
-__all__ = ["CRD_PATH", "DOCS_PATH", "main", "render_crd", "rendered_files", "stale_files"]
+__all__ = [
+    "CHART_CRD_PATH",
+    "CRD_PATH",
+    "DOCS_PATH",
+    "main",
+    "render_crd",
+    "rendered_files",
+    "stale_files",
+]
 
 CRD_PATH = Path("crds/videodl.dev_videodownloads.yaml")
+CHART_CRD_PATH = Path("charts/videodl-operator/crds/videodl.dev_videodownloads.yaml")
 DOCS_PATH = Path("docs/api.md")
 
 _CRD_HEADER = (
@@ -35,7 +44,8 @@ def render_crd() -> str:
 
 def rendered_files() -> dict[Path, str]:
     """Every generated file (path relative to the repository root) and its content."""
-    return {CRD_PATH: render_crd(), DOCS_PATH: reference.render()}
+    manifest = render_crd()
+    return {CRD_PATH: manifest, CHART_CRD_PATH: manifest, DOCS_PATH: reference.render()}
 
 
 def stale_files(root: Path, files: dict[Path, str] | None = None) -> list[Path]:
