@@ -1,0 +1,70 @@
+"""The kopf registrations: thin handlers that feed the controller and start the runtime.
+
+Only watching handlers are used (``@kopf.index`` and ``@kopf.on.event``): kopf never
+writes its own progress annotations or finalizers onto VideoDownloads, so every write to
+them is the operator's own. Index handlers fill the view before any other handler runs
+(kopf waits for all indexes after a start), which is what lets a restarted operator see
+every existing worker Pod before it decides anything; they store nothing in kopf's index.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from videodl.api.resource import GROUP, PLURAL, VERSION
+from videodl.operator import naming
+from videodl.operator.runtime import Runtime
+
+__all__ = ["register"]
+
+
+def register(registry: kopf.OperatorRegistry, runtime: Runtime) -> None:
+    """Register every handler of the operator on ``registry``."""
+    controller = runtime.controller
+    pod_labels = {
+        naming.LABEL_MANAGED_BY: naming.MANAGER,
+        naming.LABEL_INSTANCE: runtime.settings.instance,
+    }
+
+    @kopf.on.login(registry=registry)
+    def login(**_: Any) -> kopf.ConnectionInfo:
+        return runtime.connection_info()
+
+    @kopf.on.startup(registry=registry)
+    async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
+        runtime.configure_kopf(settings)
+        await runtime.start()
+
+    @kopf.on.cleanup(registry=registry)
+    async def cleanup(**_: Any) -> None:
+        await runtime.stop()
+
+    @kopf.index(GROUP, VERSION, PLURAL, registry=registry)
+    async def videodownload_view(body: kopf.Body, **_: Any) -> None:
+        controller.observe_download(body, deleted=False)
+
+    @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
+    async def videodownload_changed(type: str | None, body: kopf.Body, **_: Any) -> None:  # noqa: A002
+        key = controller.observe_download(body, deleted=type == "DELETED")
+        controller.ready.set()
+        controller.queue.add(key)
+        controller.changed.set()
+
+    @kopf.index("", "v1", "pods", labels=pod_labels, registry=registry)
+    async def pod_view(body: kopf.Body, **_: Any) -> None:
+        controller.observe_pod(body, deleted=False)
+
+    @kopf.on.event("", "v1", "pods", labels=pod_labels, registry=registry)
+    async def pod_changed(type: str | None, body: kopf.Body, **_: Any) -> None:  # noqa: A002
+        key = controller.observe_pod(body, deleted=type == "DELETED")
+        controller.ready.set()
+        if key is not None:
+            controller.queue.add(key)
+            controller.changed.set()
+
+    logging.getLogger(__name__).debug(
+        "handlers registered for instance %s", runtime.settings.instance
+    )

@@ -1,0 +1,188 @@
+"""The operator's Kubernetes API calls, run in worker threads so the event loop never blocks.
+
+Requests go through the official client's configured ``ApiClient`` (authentication, TLS,
+connection pool) but skip its typed models: objects are sent and returned as plain JSON
+dicts, which is all the operator needs and much cheaper with thousands of objects.
+Errors become :class:`ApiError` with the apiserver's status code and message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+from urllib.parse import quote
+
+from kubernetes import client
+
+from videodl.api.resource import GROUP, PLURAL, VERSION
+
+__all__ = ["FIELD_MANAGER", "ApiError", "Kube"]
+
+FIELD_MANAGER: Final = "videodl-operator"
+MERGE_PATCH: Final = "application/merge-patch+json"
+_JSON: Final = "application/json"
+_TIMEOUT_SECONDS: Final = 30.0
+
+
+class ApiError(Exception):
+    """An apiserver request failed: ``status`` is the HTTP status (0: no response)."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        self.status = status
+        self.reason = reason
+        self.message = message
+        super().__init__(f"{status} {reason}: {message}")
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+    @property
+    def conflict(self) -> bool:
+        """The object already exists (create) or changed since it was read (update)."""
+        return self.status == 409
+
+    @property
+    def rejected(self) -> bool:
+        """The apiserver refused the request for good (forbidden, invalid, quota, ...)."""
+        return self.status in (400, 403, 422)
+
+
+def _download_path(namespace: str, name: str | None = None) -> str:
+    path = f"/apis/{GROUP}/{VERSION}/namespaces/{quote(namespace, safe='')}/{PLURAL}"
+    return f"{path}/{quote(name, safe='')}" if name else path
+
+
+def _pod_path(namespace: str, name: str | None = None) -> str:
+    path = f"/api/v1/namespaces/{quote(namespace, safe='')}/pods"
+    return f"{path}/{quote(name, safe='')}" if name else path
+
+
+class Kube:
+    """Typed-enough calls the operator makes, each awaited without blocking the loop."""
+
+    def __init__(self, api: client.ApiClient, *, threads: int = 16) -> None:
+        self._api = api
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=threads, thread_name_prefix="kube"
+        )
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: object | None,
+        query: Mapping[str, str] | None,
+        content_type: str,
+    ) -> dict[str, Any]:
+        serialized = self._api.param_serialize(
+            method=method,
+            resource_path=path,
+            query_params=list((query or {}).items()) or None,
+            header_params={"Content-Type": content_type, "Accept": _JSON},
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        try:
+            response = self._api.call_api(*serialized, _request_timeout=_TIMEOUT_SECONDS)
+        except client.ApiException as exc:
+            raise ApiError(int(exc.status or 0), str(exc.reason), str(exc.body or "")) from None
+        except Exception as exc:  # urllib3 and socket errors: no response at all
+            raise ApiError(0, type(exc).__name__, str(exc)) from exc
+        data = response.read()  # type: ignore[no-untyped-call]
+        document: Any = json.loads(data) if data else {}
+        if not 200 <= int(response.status) < 300:
+            message = document.get("message", "") if isinstance(document, dict) else ""
+            reason = document.get("reason", "") if isinstance(document, dict) else ""
+            raise ApiError(int(response.status), str(reason or response.reason), str(message))
+        return document if isinstance(document, dict) else {}
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: object | None = None,
+        query: Mapping[str, str] | None = None,
+        content_type: str = _JSON,
+    ) -> dict[str, Any]:
+        """One API request; the decoded JSON response (``{}`` when empty)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, self._call, method, path, body, query, content_type
+        )
+
+    # --- VideoDownloads -------------------------------------------------------------------
+
+    async def patch_download_status(
+        self, namespace: str, name: str, patch: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Merge-patch the status subresource; returns the whole updated object."""
+        return await self.request(
+            "PATCH",
+            _download_path(namespace, name) + "/status",
+            body=patch,
+            query={"fieldManager": FIELD_MANAGER},
+            content_type=MERGE_PATCH,
+        )
+
+    async def patch_download(
+        self, namespace: str, name: str, patch: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Merge-patch the object itself (metadata); returns the updated object."""
+        return await self.request(
+            "PATCH",
+            _download_path(namespace, name),
+            body=patch,
+            query={"fieldManager": FIELD_MANAGER},
+            content_type=MERGE_PATCH,
+        )
+
+    async def delete_download(self, namespace: str, name: str, uid: str) -> None:
+        """Delete the object if it is still the one with ``uid``."""
+        await self.request(
+            "DELETE",
+            _download_path(namespace, name),
+            body={
+                "apiVersion": "v1",
+                "kind": "DeleteOptions",
+                "preconditions": {"uid": uid},
+                "propagationPolicy": "Background",
+            },
+        )
+
+    # --- Pods -----------------------------------------------------------------------------
+
+    async def create_pod(self, namespace: str, manifest: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a Pod; returns it as created."""
+        return await self.request(
+            "POST", _pod_path(namespace), body=manifest, query={"fieldManager": FIELD_MANAGER}
+        )
+
+    async def delete_pod(
+        self, namespace: str, name: str, uid: str | None = None
+    ) -> dict[str, Any] | None:
+        """Delete a Pod gracefully (its own grace period); None if it was already gone."""
+        options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
+        if uid:
+            options["preconditions"] = {"uid": uid}
+        try:
+            return await self.request("DELETE", _pod_path(namespace, name), body=options)
+        except ApiError as exc:
+            if exc.not_found or exc.conflict:
+                return None
+            raise
+
+    # --- Events ---------------------------------------------------------------------------
+
+    async def create_event(self, namespace: str, event: Mapping[str, Any]) -> None:
+        """Record a core/v1 Event."""
+        await self.request(
+            "POST", f"/api/v1/namespaces/{quote(namespace, safe='')}/events", body=event
+        )

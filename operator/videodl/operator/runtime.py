@@ -1,0 +1,97 @@
+"""The running operator's parts and their start and stop, in one place.
+
+Built from :class:`~videodl.operator.settings.Settings`: the Kubernetes client, the
+controller and its reconcile workers, the admission loop, the Event recorder and the
+metrics endpoint. kopf's startup and cleanup handlers call :meth:`Runtime.start` and
+:meth:`Runtime.stop`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import kopf
+from aiohttp import web
+from kubernetes import client
+
+from videodl.operator import login, naming
+from videodl.operator.controller import Controller
+from videodl.operator.gate import AdmissionGate, AllowAll
+from videodl.operator.kube import Kube
+from videodl.operator.metrics import Metrics, serve
+from videodl.operator.recorder import Recorder
+from videodl.operator.scheduler import Scheduler
+from videodl.operator.settings import Settings
+
+__all__ = ["Runtime"]
+
+logger = logging.getLogger(__name__)
+
+
+class Runtime:
+    """Everything the operator runs besides kopf itself."""
+
+    def __init__(self, settings: Settings, *, gate: AdmissionGate | None = None) -> None:
+        self.settings = settings
+        self.configuration = login.client_configuration(settings.kubeconfig)
+        # One connection per concurrent request; the default pool is smaller.
+        self.configuration.connection_pool_maxsize = 32
+        self.api = client.ApiClient(self.configuration)
+        self.kube = Kube(self.api, threads=16)
+        self.metrics = Metrics()
+        self.recorder = Recorder(self.kube)
+        self.gate: AdmissionGate = gate or AllowAll()
+        self.controller = Controller(
+            settings=settings,
+            kube=self.kube,
+            recorder=self.recorder,
+            metrics=self.metrics,
+            gate=self.gate,
+        )
+        self.scheduler = Scheduler(self.controller, settings.admission, self.gate)
+        self.metrics_port: int | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._http: web.AppRunner | None = None
+
+    def connection_info(self) -> kopf.ConnectionInfo:
+        return login.connection_info(self.configuration)
+
+    def configure_kopf(self, settings: kopf.OperatorSettings) -> None:
+        """kopf settings: no Events of its own, bounded watches, server-side Pod selection."""
+        settings.posting.enabled = False
+        settings.watching.server_timeout = 270
+        settings.watching.client_timeout = 300
+        settings.watching.connect_timeout = 10
+        settings.networking.request_timeout = 60
+        settings.watching.label_selectors["pods"] = naming.pod_selector(self.settings.instance)
+
+    async def start(self) -> None:
+        """Start the metrics endpoint, the Event poster, reconcile workers and admission."""
+        self._http, self.metrics_port = await serve(
+            self.metrics,
+            host=self.settings.metrics.bind_address,
+            port=self.settings.metrics.port,
+            healthy=self.scheduler.healthy,
+        )
+        logger.info("metrics and health endpoint on port %d", self.metrics_port)
+        self.recorder.start()
+        for index in range(self.settings.reconcile_workers):
+            self._tasks.append(
+                asyncio.create_task(self.controller.run_worker(), name=f"reconcile-{index}")
+            )
+        self._tasks.append(asyncio.create_task(self.scheduler.run(), name="admission"))
+
+    async def stop(self) -> None:
+        """Stop everything started by :meth:`start` (workers are never left half-way)."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        self.controller.queue.close()
+        await self.recorder.stop()
+        if self._http is not None:
+            await self._http.cleanup()
+            self._http = None
+        self.kube.close()

@@ -1,0 +1,223 @@
+"""The admission loop: one task that decides which waiting downloads start, in order.
+
+Admissions are serialised here so the limits hold: the loop takes every waiting download
+from the controller's view, orders them with :mod:`videodl.core.admission` (priority, aging,
+creation time, cluster-wide and per-namespace limits), asks the admission gate about each
+one it would start, and has the controller record the run and create the Pod. It wakes on
+every relevant change and at least every ``interval_seconds`` (for aging, backoff expiry and
+``ttlSecondsAfterFinished``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import datetime
+import logging
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from videodl.api.spec import Priority
+from videodl.api.status import ConditionType, Phase
+from videodl.core import admission as rules
+from videodl.operator import naming, transitions
+from videodl.operator.controller import Controller, DownloadRecord, Key
+from videodl.operator.gate import AdmissionGate, Candidate, Verdict
+from videodl.operator.settings import AdmissionSettings
+
+__all__ = ["Scheduler", "candidate_of", "queued_since"]
+
+logger = logging.getLogger(__name__)
+
+#: Admissions (status write plus Pod creation) in flight at once.
+_CONCURRENT_ADMISSIONS = 16
+#: Least pause between two passes, so a burst of changes costs one pass.
+_COALESCE_SECONDS = 0.05
+
+
+def queued_since(record: DownloadRecord) -> datetime.datetime:
+    """When the download started waiting for its next run (the aging clock's start)."""
+    status = record.status
+    moments = [record.created]
+    reconciling = status.condition(ConditionType.RECONCILING.value)
+    if reconciling is not None:
+        moments.append(reconciling.last_transition_time)
+    if status.next_attempt_time is not None:
+        moments.append(status.next_attempt_time)
+    return max(moments)
+
+
+def candidate_of(record: DownloadRecord) -> rules.Candidate:
+    """The admission rules' view of a waiting download."""
+    assert record.model is not None
+    return rules.Candidate(
+        namespace=record.model.namespace,
+        name=record.model.name,
+        uid=record.uid,
+        rank=record.model.spec.priority.rank,
+        created=record.created,
+        queued_since=queued_since(record),
+    )
+
+
+class Scheduler:
+    """Runs admission passes until cancelled."""
+
+    def __init__(
+        self, controller: Controller, settings: AdmissionSettings, gate: AdmissionGate
+    ) -> None:
+        self._controller = controller
+        self._settings = settings
+        self._gate = gate
+        self._limits = rules.Limits(
+            cluster=settings.max_running, per_namespace=settings.max_running_per_namespace
+        )
+        self._semaphore = asyncio.Semaphore(_CONCURRENT_ADMISSIONS)
+        #: Monotonic time of the last finished pass, for the health endpoint.
+        self.last_pass = time.monotonic()
+        self.passes = 0
+
+    def healthy(self, now: float | None = None) -> bool:
+        """Whether passes keep happening (the loop is neither stuck nor dead)."""
+        limit = max(30.0, 10 * self._settings.interval_seconds)
+        return ((now or time.monotonic()) - self.last_pass) < limit
+
+    async def run(self) -> None:
+        controller = self._controller
+        sleep = self._settings.interval_seconds
+        while True:
+            try:
+                await asyncio.wait_for(controller.changed.wait(), timeout=sleep)
+            except TimeoutError:
+                pass
+            controller.changed.clear()
+            sleep = self._settings.interval_seconds
+            if controller.ready.is_set():
+                try:
+                    sleep = min(sleep, await self.run_pass())
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    controller.metrics.reconcile_errors.inc()
+                    logger.exception("admission pass failed")
+            self.last_pass = time.monotonic()
+            self.passes += 1
+            await asyncio.sleep(_COALESCE_SECONDS)
+
+    async def run_pass(self) -> float:
+        """One admission pass; returns seconds until something is due (capped by interval)."""
+        controller = self._controller
+        now = controller.clock()
+        records = [(k, r) for k, r in controller.downloads.items() if r.model is not None]
+        running: collections.Counter[str] = collections.Counter()
+        waiting: dict[str, tuple[Key, DownloadRecord]] = {}
+        depth: collections.Counter[Priority] = collections.Counter()
+        due = now + datetime.timedelta(seconds=self._settings.interval_seconds)
+        for key, record in records:
+            assert record.model is not None
+            status = record.status
+            if status.phase == Phase.RUNNING:
+                running[key[0]] += 1
+            elif status.phase in (Phase.QUEUED, Phase.BLOCKED, Phase.BACKING_OFF):
+                depth[record.model.spec.priority] += 1
+                if status.next_attempt_time is not None and status.next_attempt_time > now:
+                    due = min(due, status.next_attempt_time)
+            if self._may_start(record, now):
+                waiting[record.uid] = (key, record)
+            expiry = self._ttl_expiry(record)
+            if expiry is not None:
+                if expiry <= now:
+                    controller.queue.add(key)
+                else:
+                    due = min(due, expiry)
+        controller.metrics.set_queue(depth, sum(running.values()))
+        if waiting:
+            await self._admit(waiting, running, now)
+        return max((due - now).total_seconds(), _COALESCE_SECONDS)
+
+    @staticmethod
+    def _may_start(record: DownloadRecord, now: datetime.datetime) -> bool:
+        assert record.model is not None
+        spec = record.model.spec
+        if record.deleting or spec.suspend:
+            return False
+        if not transitions.is_waiting(record.status, now):
+            return False
+        needs_finalizer = spec.deletion_policy.value == "Delete"
+        finalizers = record.metadata.get("finalizers") or []
+        return not needs_finalizer or naming.FINALIZER in finalizers
+
+    @staticmethod
+    def _ttl_expiry(record: DownloadRecord) -> datetime.datetime | None:
+        assert record.model is not None
+        ttl = record.model.spec.ttl_seconds_after_finished
+        status = record.status
+        if ttl is None or status.phase is None or not status.phase.finished:
+            return None
+        if status.completion_time is None:
+            return None
+        return status.completion_time + datetime.timedelta(seconds=ttl)
+
+    async def _admit(
+        self,
+        waiting: dict[str, tuple[Key, DownloadRecord]],
+        running: collections.Counter[str],
+        now: datetime.datetime,
+    ) -> None:
+        candidates = {uid: candidate_of(record) for uid, (_, record) in waiting.items()}
+        counts = collections.Counter(running)
+        verdicts: dict[str, Verdict] = {}
+        chosen: list[Key] = []
+        # Plan, ask the gate about the chosen ones, and plan again without the denied ones
+        # (their slots go to the next in line) until every chosen download is allowed.
+        while candidates:
+            plan = rules.plan(
+                candidates.values(),
+                running=counts,
+                limits=self._limits,
+                aging_seconds=self._settings.aging_seconds,
+                now=now,
+            )
+            if not plan.admit:
+                break
+            denied = False
+            for entry in plan.admit:
+                uid = entry.candidate.uid
+                key, record = waiting[uid]
+                verdict = await self._gate.consider(self._gate_candidate(record))
+                verdicts[uid] = verdict
+                del candidates[uid]
+                if verdict.allowed:
+                    chosen.append(key)
+                    counts[key[0]] += 1
+                else:
+                    denied = True
+            if not denied:
+                break
+        blocked = [(waiting[uid][0], v) for uid, v in verdicts.items() if not v.allowed]
+        await asyncio.gather(
+            *(self._guarded(self._controller.admit(key)) for key in chosen),
+            *(self._guarded(self._controller.block(key, verdict)) for key, verdict in blocked),
+        )
+
+    def _gate_candidate(self, record: DownloadRecord) -> Candidate:
+        assert record.model is not None
+        return Candidate(
+            namespace=record.model.namespace,
+            name=record.model.name,
+            uid=record.uid,
+            url=record.model.spec.url,
+            priority=record.model.spec.priority,
+            attempt=(record.status.attempts or 0) + 1,
+        )
+
+    async def _guarded(self, work: Coroutine[Any, Any, object]) -> None:
+        async with self._semaphore:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._controller.metrics.reconcile_errors.inc()
+                logger.exception("admission failed")

@@ -1,0 +1,873 @@
+"""The download state machine: from what is observed to what should be written next.
+
+Level-triggered: every decision is computed from the VideoDownload object as it is now plus
+the Pods it owns, never from what the operator remembers. A decision is a :class:`Plan`:
+at most one new status (written first, so a run is always recorded before its Pod exists),
+then Pod creations and deletions, finalizer changes and Events. The same observation always
+yields the same plan, so a plan that was cut short by a crash is simply computed again.
+
+- :func:`decide`: everything except starting a new run.
+- :func:`admit`: start the next run (the admission loop calls it for downloads it chose).
+- :func:`block`: keep a download waiting because an admission gate said so.
+
+Pure: no I/O; the time is an argument and jitter comes from a generator seeded by the
+download's uid and attempt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import random
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+from videodl.api.resource import VideoDownload
+from videodl.api.spec import DeletionPolicy
+from videodl.api.status import (
+    Condition,
+    ConditionStatus,
+    ConditionType,
+    DownloadResult,
+    Failure,
+    FailureClass,
+    Phase,
+    VideoDownloadStatus,
+)
+from videodl.core import backoff
+from videodl.operator import naming, outcome, removal
+from videodl.operator.outcome import failure_of
+from videodl.operator.podspec import MissingClaimError, PodIdentity, claim_name
+from videodl.operator.podview import PodView
+from videodl.operator.settings import WorkerSettings
+
+__all__ = [
+    "MAX_CLEANUP_ROUNDS",
+    "AttemptOutcome",
+    "Event",
+    "Observation",
+    "Plan",
+    "admit",
+    "block",
+    "decide",
+    "decide_invalid",
+    "is_waiting",
+    "last_run",
+    "pod_rejected",
+]
+
+#: Cleanup Pods tried before the finalizer is released anyway (with a Warning Event).
+MAX_CLEANUP_ROUNDS: Final = 3
+NORMAL: Final = "Normal"
+WARNING: Final = "Warning"
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """A Kubernetes Event to record on the VideoDownload."""
+
+    type: str
+    reason: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class AttemptOutcome:
+    """How attempt ``attempt`` ended, for the admission gate (e.g. a circuit breaker)."""
+
+    attempt: int
+    outcome: outcome.Outcome
+
+
+@dataclasses.dataclass(frozen=True)
+class Observation:
+    """Everything a decision depends on."""
+
+    download: VideoDownload
+    uid: str
+    pods: Sequence[PodView]
+    now: datetime.datetime
+    settings: WorkerSettings
+    backoff_jitter: float = 0.0
+
+    @property
+    def status(self) -> VideoDownloadStatus:
+        return self.download.status or VideoDownloadStatus()
+
+    @property
+    def generation(self) -> int:
+        return self.download.generation or 0
+
+    @property
+    def metadata(self) -> Mapping[str, object]:
+        return self.download.metadata
+
+    @property
+    def deleting(self) -> bool:
+        return self.metadata.get("deletionTimestamp") is not None
+
+    @property
+    def finalizers(self) -> tuple[str, ...]:
+        value = self.metadata.get("finalizers") or ()
+        return tuple(str(f) for f in value) if isinstance(value, list | tuple) else ()
+
+    @property
+    def annotations(self) -> Mapping[str, str]:
+        value = self.metadata.get("annotations") or {}
+        return value if isinstance(value, Mapping) else {}
+
+    @property
+    def workers(self) -> list[PodView]:
+        return [p for p in self.pods if p.component == naming.COMPONENT_WORKER]
+
+    @property
+    def cleanups(self) -> list[PodView]:
+        pods = [p for p in self.pods if p.component == naming.COMPONENT_CLEANUP]
+        return sorted(pods, key=lambda p: p.run or 0)
+
+    def pod(self, name: str | None) -> PodView | None:
+        return next((p for p in self.workers if p.name == name), None) if name else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What to write, in this order: status, metadata, Pods; then Events."""
+
+    status: VideoDownloadStatus | None = None
+    add_finalizer: bool = False
+    remove_finalizer: bool = False
+    retry_handled: str | None = None
+    create_pod: PodIdentity | None = None
+    cleanup_round: int | None = None
+    cleanup_paths: tuple[str, ...] = ()
+    delete_pods: tuple[str, ...] = ()
+    delete_download: bool = False
+    events: tuple[Event, ...] = ()
+    #: Set when this plan records the end of an attempt.
+    outcome: AttemptOutcome | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self == Plan()
+
+
+# --- small helpers -------------------------------------------------------------------------
+
+
+def last_run(observation: Observation) -> int:
+    """Highest run number recorded in status or carried by any worker Pod (0 if none)."""
+    runs = [naming.run_of(observation.status.worker_pod) or 0]
+    runs.extend(p.run or 0 for p in observation.workers)
+    return max(runs)
+
+
+def is_waiting(status: VideoDownloadStatus, now: datetime.datetime) -> bool:
+    """Whether the download waits for admission now (queued, blocked, or backoff over)."""
+    if status.phase in (Phase.QUEUED, Phase.BLOCKED):
+        return True
+    if status.phase == Phase.BACKING_OFF:
+        return status.next_attempt_time is None or status.next_attempt_time <= now
+    return False
+
+
+def _max_attempts(observation: Observation) -> int:
+    return observation.download.spec.retry.max_attempts
+
+
+def _should_run(observation: Observation, pod: PodView) -> bool:
+    status = observation.status
+    return (
+        not observation.deleting
+        and not observation.download.spec.suspend
+        and status.phase == Phase.RUNNING
+        and pod.name == status.worker_pod
+    )
+
+
+_PHASE_SUMMARY: Final = {
+    Phase.PENDING: "the download was accepted and is about to be queued",
+    Phase.QUEUED: "waiting for a worker slot",
+    Phase.SUSPENDED: "spec.suspend is true: set it to false to continue",
+}
+
+
+def _conditions(
+    previous: Sequence[Condition],
+    *,
+    phase: Phase,
+    reason: str,
+    message: str,
+    generation: int,
+    now: datetime.datetime,
+) -> list[Condition]:
+    """Ready, Reconciling and Stalled for ``phase``, keeping unchanged transition times."""
+    ready = phase == Phase.SUCCEEDED
+    stalled = phase == Phase.FAILED
+    reconciling = phase in (
+        Phase.PENDING,
+        Phase.QUEUED,
+        Phase.RUNNING,
+        Phase.BACKING_OFF,
+        Phase.BLOCKED,
+    )
+    wanted = (
+        (ConditionType.READY, ready),
+        (ConditionType.RECONCILING, reconciling),
+        (ConditionType.STALLED, stalled),
+    )
+    by_type = {c.type: c for c in previous}
+    result = []
+    for kind, value in wanted:
+        status = ConditionStatus.TRUE if value else ConditionStatus.FALSE
+        old = by_type.get(kind.value)
+        changed = old is None or old.status != status
+        result.append(
+            Condition(
+                type=kind.value,
+                status=status,
+                reason=reason,
+                message=message,
+                last_transition_time=now if changed or old is None else old.last_transition_time,
+                observed_generation=generation,
+            )
+        )
+    return result
+
+
+def _with(
+    observation: Observation,
+    *,
+    phase: Phase,
+    reason: str,
+    message: str,
+    **fields: object,
+) -> VideoDownloadStatus:
+    """The current status with ``fields`` and ``phase`` set, conditions and generation fresh."""
+    status = observation.status
+    conditions = _conditions(
+        status.conditions,
+        phase=phase,
+        reason=reason,
+        message=message,
+        generation=observation.generation,
+        now=observation.now,
+    )
+    return status.model_copy(
+        update={
+            **fields,
+            "phase": phase,
+            "observed_generation": observation.generation,
+            "conditions": conditions,
+        }
+    )
+
+
+def _same(a: VideoDownloadStatus, b: VideoDownloadStatus) -> bool:
+    """Equal for writing purposes: transition times of unchanged conditions aside."""
+
+    def key(status: VideoDownloadStatus) -> object:
+        data = status.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for condition in data.get("conditions", []):
+            condition.pop("lastTransitionTime", None)
+        return data
+
+    return key(a) == key(b)
+
+
+def _changed(observation: Observation, status: VideoDownloadStatus) -> VideoDownloadStatus | None:
+    return None if _same(observation.status, status) else status
+
+
+def _transition_events(
+    old: Phase | None, new: VideoDownloadStatus, detail: str
+) -> tuple[Event, ...]:
+    if old == new.phase:
+        return ()
+    reasons = {
+        Phase.QUEUED: (NORMAL, "Queued"),
+        Phase.RUNNING: (NORMAL, "Started"),
+        Phase.BACKING_OFF: (WARNING, "Retrying"),
+        Phase.BLOCKED: (WARNING, "Blocked"),
+        Phase.SUCCEEDED: (NORMAL, "Succeeded"),
+        Phase.FAILED: (WARNING, "Failed"),
+        Phase.SUSPENDED: (NORMAL, "Suspended"),
+    }
+    if new.phase not in reasons:
+        return ()
+    kind, reason = reasons[new.phase]
+    return (Event(kind, reason, detail),)
+
+
+def _result_summary(result: DownloadResult | None, skipped: bool) -> str:
+    if result is None:
+        return "the worker finished without reporting files"
+    what = result.title or result.video_id or "the video"
+    size = sum(f.size_bytes for f in result.files)
+    verb = "was already downloaded" if skipped else "downloaded"
+    return f"{what} {verb}: {len(result.files)} file(s), {size} bytes"
+
+
+# --- decide --------------------------------------------------------------------------------
+
+
+def decide(observation: Observation) -> Plan:
+    """The next writes for a download, apart from starting a new run (see :func:`admit`)."""
+    if observation.deleting:
+        return _decide_deleting(observation)
+
+    plan = Plan(delete_pods=_unwanted_pods(observation))
+    wants_finalizer = observation.download.spec.deletion_policy == DeletionPolicy.DELETE
+    has_finalizer = naming.FINALIZER in observation.finalizers
+    plan = dataclasses.replace(
+        plan,
+        add_finalizer=wants_finalizer and not has_finalizer,
+        remove_finalizer=has_finalizer and not wants_finalizer,
+    )
+    step = _decide_status(observation)
+    return dataclasses.replace(
+        step,
+        delete_pods=tuple(dict.fromkeys(plan.delete_pods + step.delete_pods)),
+        add_finalizer=plan.add_finalizer,
+        remove_finalizer=plan.remove_finalizer,
+    )
+
+
+def _unwanted_pods(observation: Observation) -> tuple[str, ...]:
+    """Active worker Pods that should not run (suspended, stale or stray), not yet deleting."""
+    return tuple(
+        p.name
+        for p in observation.workers
+        if p.active and not p.deleting and not _should_run(observation, p)
+    )
+
+
+def _decide_status(observation: Observation) -> Plan:
+    status = observation.status
+    spec = observation.download.spec
+    now = observation.now
+    phase = status.phase
+
+    if phase is None:
+        new = _with(
+            observation,
+            phase=Phase.PENDING,
+            reason="Pending",
+            message=_PHASE_SUMMARY[Phase.PENDING],
+        )
+        return Plan(status=new)
+
+    retry = _manual_retry(observation)
+    if retry is not None:
+        return retry
+
+    if phase in (Phase.SUCCEEDED, Phase.FAILED):
+        return _decide_finished(observation)
+
+    if spec.suspend:
+        return _decide_suspend(observation)
+
+    if phase == Phase.PENDING:
+        try:
+            claim_name(observation.download, observation.settings)
+        except MissingClaimError as exc:
+            return _fail(
+                observation,
+                failure_of(
+                    failure_class=FailureClass.PERMANENT,
+                    reason="NoOutputClaim",
+                    message=str(exc),
+                    time=now,
+                ),
+            )
+        new = _with(
+            observation, phase=Phase.QUEUED, reason="Queued", message=_PHASE_SUMMARY[Phase.QUEUED]
+        )
+        return Plan(
+            status=new,
+            events=_transition_events(
+                phase, new, f"waiting for a worker slot (priority {spec.priority.value})"
+            ),
+        )
+
+    if phase == Phase.SUSPENDED:
+        new = _with(
+            observation, phase=Phase.QUEUED, reason="Queued", message=_PHASE_SUMMARY[Phase.QUEUED]
+        )
+        return Plan(
+            status=new, events=_transition_events(phase, new, "resumed: waiting for a worker slot")
+        )
+
+    if phase == Phase.RUNNING:
+        return _decide_running(observation)
+
+    # Queued, Blocked, BackingOff: the admission loop starts them. Keep status current.
+    return _refresh(observation)
+
+
+def _refresh(observation: Observation) -> Plan:
+    """Only bring observedGeneration (and the conditions' copies of it) up to date."""
+    status = observation.status
+    if status.observed_generation == observation.generation and all(
+        c.observed_generation == observation.generation for c in status.conditions
+    ):
+        return Plan()
+    ready = status.condition(ConditionType.READY.value)
+    assert status.phase is not None
+    new = _with(
+        observation,
+        phase=status.phase,
+        reason=ready.reason if ready else status.phase.value,
+        message=ready.message if ready else "",
+    )
+    return Plan(status=_changed(observation, new))
+
+
+def _manual_retry(observation: Observation) -> Plan | None:
+    token = observation.annotations.get(naming.ANNOTATION_RETRY)
+    handled = observation.annotations.get(naming.ANNOTATION_RETRY_HANDLED)
+    if not token or token == handled:
+        return None
+    if observation.status.phase != Phase.FAILED:
+        # Only a Failed download can be retried; remember the value so it is not
+        # applied later by surprise.
+        return Plan(retry_handled=token)
+    new = _with(
+        observation,
+        phase=Phase.QUEUED,
+        reason="RetryRequested",
+        message=f"retry requested ({naming.ANNOTATION_RETRY}={token}): waiting for a worker slot",
+        attempts=0,
+        completion_time=None,
+        next_attempt_time=None,
+    )
+    return Plan(
+        status=new,
+        retry_handled=token,
+        events=(
+            Event(
+                NORMAL,
+                "RetryRequested",
+                f"{naming.ANNOTATION_RETRY}={token}: a fresh budget of "
+                f"{_max_attempts(observation)} attempt(s)",
+            ),
+            Event(NORMAL, "Queued", "waiting for a worker slot"),
+        ),
+    )
+
+
+def _decide_finished(observation: Observation) -> Plan:
+    status = observation.status
+    ttl = observation.download.spec.ttl_seconds_after_finished
+    if ttl is not None and status.completion_time is not None:
+        expiry = status.completion_time + datetime.timedelta(seconds=ttl)
+        if observation.now >= expiry:
+            return Plan(delete_download=True)
+    return _refresh(observation)
+
+
+def _decide_suspend(observation: Observation) -> Plan:
+    status = observation.status
+    current = observation.pod(status.worker_pod)
+    result = outcome.of_pod(current) if current is not None else None
+    if isinstance(result, outcome.Succeeded) and status.phase in (Phase.RUNNING, Phase.SUSPENDED):
+        # The attempt finished before the stop reached it: its result stands.
+        return _succeed(observation, result, current)
+    if status.phase == Phase.SUSPENDED:
+        return _refresh(observation)
+    attempts = status.attempts or 0
+    if status.phase == Phase.RUNNING:
+        # A stopped attempt is not counted: resuming continues it under the same number.
+        attempts = max(attempts - 1, 0)
+    new = _with(
+        observation,
+        phase=Phase.SUSPENDED,
+        reason="Suspended",
+        message=_PHASE_SUMMARY[Phase.SUSPENDED],
+        attempts=attempts,
+        next_attempt_time=None,
+    )
+    detail = (
+        f"stopped worker Pod {status.worker_pod}; the download resumes from its partial file"
+        if status.phase == Phase.RUNNING
+        else "spec.suspend is true"
+    )
+    return Plan(status=new, events=_transition_events(status.phase, new, detail))
+
+
+def _decide_running(observation: Observation) -> Plan:
+    status = observation.status
+    current = observation.pod(status.worker_pod)
+    others_active = any(p.active and p.name != status.worker_pod for p in observation.workers)
+    run = naming.run_of(status.worker_pod)
+    if run is None:
+        # Running without a recorded run cannot come from this operator; start over.
+        new = _with(
+            observation, phase=Phase.QUEUED, reason="Queued", message=_PHASE_SUMMARY[Phase.QUEUED]
+        )
+        return Plan(status=new)
+
+    if current is None:
+        if others_active:
+            return _refresh(observation)  # wait until the previous Pod is gone
+        return dataclasses.replace(
+            _refresh(observation),
+            create_pod=PodIdentity(
+                name=observation.download.name,
+                namespace=observation.download.namespace,
+                uid=observation.uid,
+                run=run,
+                attempt=status.attempts or 1,
+            ),
+        )
+
+    if current.active:
+        if current.deleting or current.disrupted:
+            reason = "PodDeleted" if current.deleting else "DisruptionTarget"
+            return _replace_run(observation, current, reason, current.message or "")
+        return _refresh(observation)
+
+    result = outcome.of_pod(current)
+    if isinstance(result, outcome.Succeeded):
+        return _succeed(observation, result, current)
+    if isinstance(result, outcome.Interrupted):
+        return _replace_run(observation, current, result.reason, result.message)
+    assert isinstance(result, outcome.Failed)
+    return _after_failure(observation, result.failure)
+
+
+def _replace_run(observation: Observation, old: PodView, reason: str, message: str) -> Plan:
+    """Record a new run for the same attempt; create its Pod once the old one is done."""
+    status = observation.status
+    run = last_run(observation) + 1
+    pod_name = naming.worker_pod_name(observation.download.name, observation.uid, run)
+    attempts = status.attempts or 1
+    new = _with(
+        observation,
+        phase=Phase.RUNNING,
+        reason="Running",
+        message=f"attempt {attempts} of {_max_attempts(observation)} continues in Pod {pod_name}",
+        worker_pod=pod_name,
+        progress=None,
+    )
+    others_active = any(p.active and p.name != pod_name for p in observation.workers)
+    create = None
+    if not others_active:
+        create = PodIdentity(
+            name=observation.download.name,
+            namespace=observation.download.namespace,
+            uid=observation.uid,
+            run=run,
+            attempt=attempts,
+        )
+    detail = f"worker Pod {old.name} was stopped by Kubernetes ({reason}"
+    detail += f": {message})" if message else ")"
+    detail += f"; attempt {attempts} continues in Pod {pod_name} and is not counted again"
+    return Plan(
+        status=new,
+        create_pod=create,
+        events=(Event(WARNING, "WorkerReplaced", detail),),
+        outcome=AttemptOutcome(attempts, outcome.Interrupted(reason, message)),
+    )
+
+
+def _succeed(observation: Observation, result: outcome.Succeeded, pod: PodView | None) -> Plan:
+    status = observation.status
+    attempts = max(status.attempts or 0, (pod.attempt if pod else None) or 0)
+    completion = result.finished_at or observation.now
+    message = _result_summary(result.result, result.skipped)
+    new = _with(
+        observation,
+        phase=Phase.SUCCEEDED,
+        reason="Succeeded",
+        message=message,
+        result=result.result,
+        completion_time=completion,
+        next_attempt_time=None,
+        attempts=attempts,
+    )
+    return Plan(
+        status=new,
+        events=_transition_events(status.phase, new, message),
+        outcome=AttemptOutcome(attempts, result) if status.phase == Phase.RUNNING else None,
+    )
+
+
+def _fail(observation: Observation, failure: Failure, ended: AttemptOutcome | None = None) -> Plan:
+    status = observation.status
+    message = f"{failure.failure_class.value} failure {failure.reason}: {failure.message}".strip()
+    new = _with(
+        observation,
+        phase=Phase.FAILED,
+        reason=failure.reason,
+        message=message,
+        last_failure=failure,
+        completion_time=failure.time or observation.now,
+        next_attempt_time=None,
+    )
+    return Plan(status=new, events=_transition_events(status.phase, new, message), outcome=ended)
+
+
+def _after_failure(observation: Observation, failure: Failure) -> Plan:
+    status = observation.status
+    if failure.time is None:
+        failure = failure.model_copy(update={"time": observation.now})
+    attempts = status.attempts or 1
+    maximum = _max_attempts(observation)
+    ended = AttemptOutcome(attempts, outcome.Failed(failure))
+    if failure.failure_class == FailureClass.PERMANENT:
+        return _fail(observation, failure, ended)
+    if attempts >= maximum:
+        note = f"attempt {attempts} of {maximum}, no retries left"
+        message = f"{failure.message} ({note})" if failure.message else note
+        return _fail(observation, failure.model_copy(update={"message": message}), ended)
+    assert failure.time is not None
+    next_time = _backoff_until(observation, attempts, failure.time)
+    message = (
+        f"attempt {attempts} of {maximum} failed ({failure.failure_class.value} "
+        f"{failure.reason}); next attempt at {next_time.isoformat(timespec='seconds')}"
+    )
+    new = _with(
+        observation,
+        phase=Phase.BACKING_OFF,
+        reason="BackingOff",
+        message=message,
+        last_failure=failure,
+        next_attempt_time=next_time,
+    )
+    detail = f"{message}: {failure.message}" if failure.message else message
+    return Plan(status=new, events=_transition_events(status.phase, new, detail), outcome=ended)
+
+
+def _backoff_until(
+    observation: Observation, retry: int, since: datetime.datetime
+) -> datetime.datetime:
+    policy = observation.download.spec.retry.backoff
+    delay = backoff.delay_seconds(
+        backoff.BackoffPolicy(
+            initial_seconds=policy.initial_seconds,
+            factor=policy.factor,
+            max_seconds=policy.max_seconds,
+            jitter=observation.backoff_jitter,
+        ),
+        max(retry, 1),
+        # Seeded by what the delay is for, so that deciding again yields the same time.
+        random.Random(f"{observation.uid}/{retry}"),  # noqa: S311 - jitter, not security
+    )
+    return since + datetime.timedelta(seconds=delay)
+
+
+_REJECTION_HINTS: Final = (
+    (
+        "PriorityClass",
+        "create the PriorityClass, or map the priority to an existing one "
+        "with the operator's --priority-class-names",
+    ),
+    ("exceeded quota", "raise the namespace's ResourceQuota or lower spec.resources"),
+    ("PodSecurity", "the namespace's PodSecurity level refuses the worker Pod"),
+    (
+        "serviceaccount",
+        "create the worker ServiceAccount in this namespace "
+        "(see the operator's --worker-service-account)",
+    ),
+)
+
+
+def pod_rejected(observation: Observation, message: str) -> Plan:
+    """The apiserver refused the worker Pod of the recorded run: back off and try again.
+
+    The refused run is not counted as an attempt: no worker ever ran.
+    """
+    status = observation.status
+    attempts = max((status.attempts or 1) - 1, 0)
+    hint = next((h for needle, h in _REJECTION_HINTS if needle.lower() in message.lower()), "")
+    text = f"the worker Pod was refused: {message}" + (f" ({hint})" if hint else "")
+    failure = failure_of(
+        failure_class=FailureClass.TRANSIENT,
+        reason="PodRejected",
+        message=text,
+        time=observation.now,
+    )
+    next_time = _backoff_until(observation, attempts + 1, observation.now)
+    new = _with(
+        observation,
+        phase=Phase.BACKING_OFF,
+        reason="PodRejected",
+        message=f"{text}; trying again at {next_time.isoformat(timespec='seconds')}",
+        attempts=attempts,
+        last_failure=failure,
+        next_attempt_time=next_time,
+    )
+    return Plan(status=new, events=(Event(WARNING, "PodRejected", text),))
+
+
+def _decide_deleting(observation: Observation) -> Plan:
+    stop = tuple(p.name for p in observation.workers if p.active and not p.deleting)
+    if naming.FINALIZER not in observation.finalizers:
+        return Plan(delete_pods=stop)
+    if any(p.active for p in observation.workers):
+        return Plan(delete_pods=stop)  # files may still be written: wait for the worker
+    result = observation.status.result
+    wanted = [f.path for f in result.files] if result else []
+    safe, refused = removal.split_paths(wanted)
+    events: list[Event] = []
+    if refused:
+        events.append(
+            Event(
+                WARNING,
+                "CleanupRefused",
+                "not deleting paths outside the volume: " + ", ".join(refused),
+            )
+        )
+    if not safe:
+        return Plan(remove_finalizer=True, events=tuple(events))
+    try:
+        claim_name(observation.download, observation.settings)
+    except MissingClaimError:
+        events.append(
+            Event(
+                WARNING,
+                "CleanupFailed",
+                "no claim to delete files from; files left: " + ", ".join(safe),
+            )
+        )
+        return Plan(remove_finalizer=True, events=tuple(events))
+    cleanups = observation.cleanups
+    latest = cleanups[-1] if cleanups else None
+    if latest is None:
+        return Plan(cleanup_round=1, cleanup_paths=tuple(safe), events=tuple(events))
+    if latest.active:
+        return Plan()
+    if latest.phase == "Succeeded":
+        return Plan(
+            remove_finalizer=True,
+            events=(Event(NORMAL, "FilesDeleted", "deleted " + ", ".join(safe)),),
+        )
+    round_ = latest.run or len(cleanups)
+    failure = (latest.termination.message.strip() if latest.termination else "") or (
+        latest.message or "no message"
+    )
+    if round_ >= MAX_CLEANUP_ROUNDS:
+        return Plan(
+            remove_finalizer=True,
+            events=(
+                Event(
+                    WARNING,
+                    "CleanupFailed",
+                    f"gave up after {round_} cleanup Pods ({failure}); files left: "
+                    + ", ".join(safe),
+                ),
+            ),
+        )
+    return Plan(
+        cleanup_round=round_ + 1,
+        cleanup_paths=tuple(safe),
+        events=(Event(WARNING, "CleanupFailed", f"cleanup Pod {latest.name} failed: {failure}"),),
+    )
+
+
+# --- admit and block ----------------------------------------------------------------------
+
+
+def admit(observation: Observation) -> Plan | None:
+    """Start the next run of a waiting download: record it (write-ahead), then its Pod.
+
+    None when the download is not (or no longer) waiting, is suspended or being deleted,
+    lacks its finalizer, or a previous worker Pod has not finished yet.
+    """
+    status = observation.status
+    spec = observation.download.spec
+    if observation.deleting or spec.suspend or not is_waiting(status, observation.now):
+        return None
+    if (
+        spec.deletion_policy == DeletionPolicy.DELETE
+        and naming.FINALIZER not in observation.finalizers
+    ):
+        return None
+    if any(p.active for p in observation.workers):
+        return None
+    try:
+        claim_name(observation.download, observation.settings)
+    except MissingClaimError:
+        return None
+    attempts = (status.attempts or 0) + 1
+    run = last_run(observation) + 1
+    pod_name = naming.worker_pod_name(observation.download.name, observation.uid, run)
+    maximum = _max_attempts(observation)
+    new = _with(
+        observation,
+        phase=Phase.RUNNING,
+        reason="Running",
+        message=f"attempt {attempts} of {maximum} running in Pod {pod_name}",
+        attempts=attempts,
+        worker_pod=pod_name,
+        start_time=status.start_time or observation.now,
+        next_attempt_time=None,
+        completion_time=None,
+        progress=None,
+    )
+    return Plan(
+        status=new,
+        create_pod=PodIdentity(
+            name=observation.download.name,
+            namespace=observation.download.namespace,
+            uid=observation.uid,
+            run=run,
+            attempt=attempts,
+        ),
+        events=_transition_events(
+            status.phase, new, f"attempt {attempts} of {maximum} started in Pod {pod_name}"
+        ),
+    )
+
+
+def block(observation: Observation, *, reason: str, message: str) -> Plan | None:
+    """Keep a waiting download waiting, as phase Blocked with ``reason`` and ``message``."""
+    status = observation.status
+    if observation.deleting or observation.download.spec.suspend:
+        return None
+    if not is_waiting(status, observation.now):
+        return None
+    new = _with(observation, phase=Phase.BLOCKED, reason=reason, message=message)
+    changed = _changed(observation, new)
+    if changed is None:
+        return None
+    return Plan(status=changed, events=_transition_events(status.phase, new, message))
+
+
+def decide_invalid(
+    status: VideoDownloadStatus, *, generation: int, problem: str, now: datetime.datetime
+) -> VideoDownloadStatus | None:
+    """Status for an object the models cannot read: Failed and Stalled, naming the problem.
+
+    None when the status already says so for this generation.
+    """
+    conditions = _conditions(
+        status.conditions,
+        phase=Phase.FAILED,
+        reason="InvalidSpec",
+        message=problem,
+        generation=generation,
+        now=now,
+    )
+    new = status.model_copy(
+        update={
+            "phase": Phase.FAILED,
+            "observed_generation": generation,
+            "conditions": conditions,
+            "last_failure": failure_of(
+                failure_class=FailureClass.PERMANENT,
+                reason="InvalidSpec",
+                message=problem,
+                time=now,
+            ),
+            "completion_time": status.completion_time or now,
+        }
+    )
+    if (
+        status.phase == Phase.FAILED
+        and status.observed_generation == generation
+        and status.last_failure is not None
+        and status.last_failure.reason == "InvalidSpec"
+    ):
+        return None
+    return new
