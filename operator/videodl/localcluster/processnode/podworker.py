@@ -46,6 +46,7 @@ DEFAULT_GRACE_SECONDS = 30
 GONE_GRACE_SECONDS = 2.0
 KILL_WAIT_SECONDS = 5.0
 LOG_TAIL_READ_BYTES = 64 * 1024
+SETUP_WAIT_SECONDS = 10.0
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 
 
@@ -695,7 +696,13 @@ class ContainerRunner:
                 return None
             process = processes.start(launch)
             self._process = process
-        self._record.start(process.pid, _now())
+        marker = paths.started_marker(uid, self.name)
+        # Running means the command was exec'd, as a runtime reports it: wait for the setup.
+        end = time.monotonic() + SETUP_WAIT_SECONDS
+        while process.poll() is None and not marker.exists() and time.monotonic() < end:
+            time.sleep(0.01)
+        if marker.exists():
+            self._record.start(process.pid, _now())
         self._worker.log.info(
             "started container %s as pid %d (log %s)", self.name, process.pid, launch.log_file
         )
@@ -709,7 +716,7 @@ class ContainerRunner:
             stop_reason = self._stop_reason
         code = processes.exit_code(returncode)
         log = _tail(launch.log_file)
-        if not paths.started_marker(uid, self.name).exists():
+        if not marker.exists():
             reason, code = podstatus.START_ERROR, mountscript.SETUP_FAILED_EXIT
             message = podstatus.log_tail(log).strip()
         else:
