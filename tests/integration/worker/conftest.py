@@ -1,6 +1,6 @@
 """Fixtures of the worker's integration tests (defined in workerharness)."""
 
-from workerharness import (
+from tests.integration.worker.workerharness import (
     media_server,
     run_worker,
     run_worker_process,

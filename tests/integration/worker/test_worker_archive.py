@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workerharness import RunWorker, Workspace
+from tests.integration.worker.workerharness import RunWorker, Workspace
 
 from videodl.localcluster.mediaserver import MediaServer
 

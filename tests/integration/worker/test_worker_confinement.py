@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from workerharness import RunProcess, RunWorker, Workspace
+from tests.integration.worker.workerharness import RunProcess, RunWorker, Workspace
 
 from videodl.api.spec import OutputSpec
 from videodl.api.status import FailureClass

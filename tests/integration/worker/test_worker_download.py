@@ -6,7 +6,7 @@ import hashlib
 import pathlib
 import time
 
-from workerharness import RunWorker, Workspace, ffprobe
+from tests.integration.worker.workerharness import RunWorker, Workspace, ffprobe
 
 from videodl.localcluster.mediaserver import MediaServer
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from workerharness import RunProcess, RunWorker
+from tests.integration.worker.workerharness import RunProcess, RunWorker
 
 from videodl.api.status import FailureClass
 from videodl.localcluster.mediaserver import MediaServer

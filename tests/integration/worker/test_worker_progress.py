@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from workerharness import RunWorker
+from tests.integration.worker.workerharness import RunWorker
 
 from videodl.api.status import Stage
 from videodl.localcluster.mediaserver import MediaServer

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from workerharness import RunWorker, Workspace, process_env, worker_command
+from tests.integration.worker.workerharness import RunWorker, Workspace, process_env, worker_command
 
 from videodl.localcluster.mediaserver import MediaServer
 from videodl.worker import termination
