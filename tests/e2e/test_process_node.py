@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import pathlib
+import signal
+import subprocess
 import sys
 import textwrap
 import time
@@ -778,3 +780,107 @@ def test_pod_processes_run_in_a_private_mount_namespace(
     wait_for(core, namespace, "private", lambda p: p is None)
     if cluster.storage_dir is not None:
         pathlib.Path(target).rmdir()
+
+
+def group_members(pgid: int) -> list[int]:
+    """Pids of live processes in a process group."""
+    members = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    end = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < end, what
+        time.sleep(0.2)
+
+
+def test_agent_restart_and_shutdown_leave_no_process_behind(
+    cluster: ClusterHandle, namespace: str, core: client.CoreV1Api, tmp_path: pathlib.Path
+) -> None:
+    """A second node agent: killed, its Pods' processes die; restarted, it fails lost Pods and
+    removes Pods deleted meanwhile; stopped with SIGTERM, it ends every process it started."""
+    suffix = uuid.uuid4().hex[:6]
+    node, storage_class = f"videodl-restart-{suffix}", f"videodl-restart-{suffix}"
+    argv = [
+        sys.executable, "-m", "videodl.localcluster.processnode",
+        f"--kubeconfig={cluster.kubeconfig}", f"--node-name={node}",
+        f"--state-dir={tmp_path / 'state'}", f"--storage-class={storage_class}",
+        "--cpu=2", "--memory=1Gi", "--pods=10",
+    ]  # fmt: skip
+    log = (tmp_path / "agent.log").open("ab")
+
+    def start_agent() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(argv, stdout=log, stderr=log, start_new_session=True)
+
+    def node_ready() -> bool:
+        try:
+            body = json.loads(core.read_node(node, _preload_content=False).data)
+        except client.ApiException:
+            return False
+        return any(
+            c["type"] == "Ready" and c["status"] == "True" for c in body["status"]["conditions"]
+        )
+
+    agent = start_agent()
+    try:
+        wait_until(node_ready, f"node {node} did not become Ready")
+        node_body = json.loads(core.read_node(node, _preload_content=False).data)
+        assert node_body["status"]["capacity"]["cpu"] == "2"
+        assert node_body["status"]["capacity"]["pods"] == "10"
+        # Keep the scheduler away: these Pods name the node directly.
+        cluster.kubectl("taint", "node", node, "videodl.dev/test=restart:NoSchedule")
+        for name, command in (
+            ("survivor", ["sleep", "600"]),
+            ("doomed", ["sleep", "600"]),
+            ("forks", ["sh", "-c", "sleep 600 & wait"]),
+        ):
+            apply(cluster, namespace, pod(name, command, nodeName=node))
+        pids = {
+            name: pid_of(wait_for(core, namespace, name, phase_is("Running")) or {})
+            for name in ("survivor", "doomed", "forks")
+        }
+        wait_until(lambda: len(group_members(pids["forks"])) == 2, "forks did not fork")
+
+        agent.kill()
+        agent.wait(10)
+        # The commands die with the agent; a forked child is left until the next start.
+        wait_until(lambda: not pathlib.Path(f"/proc/{pids['survivor']}").exists(), "orphan")
+        assert group_members(pids["forks"]) != []
+        core.delete_namespaced_pod("doomed", namespace)
+
+        agent = start_agent()
+        wait_until(lambda: group_members(pids["forks"]) == [], "leftover group not killed")
+        lost = wait_for(core, namespace, "survivor", phase_is("Failed"))
+        assert lost is not None
+        assert lost["status"]["reason"] == "NodeRestarted"
+        assert terminated(lost)["reason"] == "ContainerStatusUnknown"
+        wait_for(core, namespace, "doomed", lambda p: p is None)
+
+        apply(cluster, namespace, pod("fresh", ["sh", "-c", "sleep 600 & wait"], nodeName=node))
+        fresh = pid_of(wait_for(core, namespace, "fresh", phase_is("Running")) or {})
+        wait_until(lambda: len(group_members(fresh)) == 2, "fresh did not fork")
+        agent.send_signal(signal.SIGTERM)
+        assert agent.wait(30) == 0
+        assert group_members(fresh) == []
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait(10)
+        log.close()
+        # Nothing runs these Pods any more; remove them so the namespace can go.
+        cluster.kubectl(
+            "-n", namespace, "delete", "pods", "--all", "--force", "--grace-period=0", check=False
+        )
+        cluster.kubectl("delete", "node", node, "--ignore-not-found", "--wait=false")
+        cluster.kubectl("delete", "storageclass", storage_class, "--ignore-not-found")
