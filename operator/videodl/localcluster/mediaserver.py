@@ -231,6 +231,9 @@ class RequestRecord:
     body_bytes: int
     #: The ``Cookie`` header the client sent, if any.
     cookie: str | None = None
+    #: ``time.monotonic()`` when the request arrived and when its response ended.
+    started_at: float = 0.0
+    finished_at: float = 0.0
 
 
 class _State:
@@ -278,6 +281,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- routing ---------------------------------------------------------------------------
 
     def _dispatch(self, *, head: bool) -> None:
+        self._started_at = time.monotonic()
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(url.query)
         parts = [urllib.parse.unquote(p) for p in url.path.split("/") if p]
@@ -353,6 +357,8 @@ class _Handler(BaseHTTPRequestHandler):
                 range_start,
                 body_bytes,
                 self.headers.get("Cookie"),
+                self._started_at,
+                time.monotonic(),
             )
         )
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from videodl.api.status import Progress
 from videodl.worker import classify, download, environment, signals, termination
-from videodl.worker.kube import KubernetesProgressSink
+from videodl.worker.progress import ProgressSink
 
 __all__ = ["main"]
 
@@ -50,18 +50,21 @@ def _write(path: pathlib.Path, text: str) -> None:
 
 def _attempt(environ: Mapping[str, str]) -> download.Outcome:
     job = environment.load(environ)
+    close = None
+    sink: ProgressSink = _LoggingSink()
     if job.progress_enabled and job.name is not None and job.namespace is not None:
-        sink: KubernetesProgressSink | _LoggingSink = KubernetesProgressSink(
-            name=job.name, namespace=job.namespace
-        )
-    else:
-        sink = _LoggingSink()
+        # Imported here: the Kubernetes client is slow to import and runs without a
+        # cluster (VIDEODL_PROGRESS=off) do not need it.
+        from videodl.worker.kube import KubernetesProgressSink  # noqa: PLC0415
+
+        kube_sink = KubernetesProgressSink(name=job.name, namespace=job.namespace)
+        sink, close = kube_sink, kube_sink.close
     try:
         outcome = download.run(job, sink=sink)
         signals.ignore()
     finally:
-        if isinstance(sink, KubernetesProgressSink):
-            sink.close()
+        if close is not None:
+            close()
     return outcome
 
 

@@ -1,0 +1,155 @@
+"""Benchmark: the worker versus the plain yt-dlp CLI on the same large local file.
+
+Run as a script (not collected by pytest):
+
+    .venv/bin/python tests/benchmarks/bench_worker.py [--runs 5] [--size-mb 200]
+
+Both download the same file from the local media server, alternating run by run so that
+disk cache and CPU contention affect them alike. Reported per tool (medians):
+
+- wall: process start to exit (the worker includes hashing its result file);
+- first request: process start to the server seeing the extraction request (start-up);
+- first byte: process start to the download request (start-up plus extraction);
+- transfer: the download request's duration on the server;
+- throughput: file size over wall time, and over transfer time.
+
+The target is a worker/CLI throughput ratio of at least 0.95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import pathlib
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from videodl.localcluster.mediaserver import MediaServer
+from videodl.worker import environment
+
+MEDIA_CACHE = pathlib.Path(tempfile.gettempdir()) / "videodl-test-media"
+TEMPLATE = "%(title).200B [%(id)s].%(ext)s"
+
+
+@dataclasses.dataclass(frozen=True)
+class Sample:
+    wall: float
+    first_request: float
+    first_byte: float
+    transfer: float
+
+
+def cli_command(url: str, output_dir: pathlib.Path) -> list[str]:
+    ytdlp = pathlib.Path(sys.executable).with_name("yt-dlp")
+    return [
+        str(ytdlp),
+        "--no-cache-dir",
+        "--no-progress",
+        "-f",
+        "bv*+ba/b",
+        "-P",
+        str(output_dir),
+        "-o",
+        TEMPLATE,
+        url,
+    ]
+
+
+def worker_command(url: str, output_dir: pathlib.Path) -> tuple[list[str], dict[str, str]]:
+    env = {
+        **os.environ,
+        environment.SPEC: json.dumps({"url": url}),
+        environment.PROGRESS: "off",
+        environment.OUTPUT_DIR: str(output_dir),
+        environment.TMP_DIR: str(output_dir.parent / "tmp"),
+        environment.TERMINATION_MESSAGE_PATH: str(output_dir.parent / "termination-log"),
+    }
+    return [sys.executable, "-m", "videodl.worker"], env
+
+
+def measure(
+    server: MediaServer, path: str, command: list[str], env: dict[str, str] | None
+) -> Sample:
+    before = len(server.requests(path))
+    started = time.monotonic()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    wall = time.monotonic() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{command[0]} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    probe, download = server.requests(path)[before:]
+    return Sample(
+        wall=wall,
+        first_request=probe.started_at - started,
+        first_byte=download.started_at - started,
+        transfer=download.finished_at - download.started_at,
+    )
+
+
+def median(samples: list[Sample], field: str) -> float:
+    return statistics.median(getattr(s, field) for s in samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--size-mb", type=int, default=200)
+    args = parser.parse_args()
+
+    with MediaServer(MEDIA_CACHE) as server:
+        large = server.library.large_file(args.size_mb)
+        size = large.stat().st_size
+        path = f"/media/{large.name}"
+        url = server.url(path)
+        results: dict[str, list[Sample]] = {"yt-dlp CLI": [], "worker": []}
+        with tempfile.TemporaryDirectory(prefix="videodl-bench-") as scratch:
+            root = pathlib.Path(scratch)
+            for run in range(args.runs):
+                for tool in ("yt-dlp CLI", "worker") if run % 2 == 0 else ("worker", "yt-dlp CLI"):
+                    out = root / "out"
+                    shutil.rmtree(root, ignore_errors=True)
+                    out.mkdir(parents=True)
+                    if tool == "worker":
+                        command, env = worker_command(url, out)
+                        results[tool].append(measure(server, path, command, env))
+                    else:
+                        results[tool].append(measure(server, path, cli_command(url, out), None))
+                    print(f"run {run + 1} {tool}: {results[tool][-1]}", file=sys.stderr)
+
+    print(f"\nFile: {size / 1e6:.1f} MB, {args.runs} runs each, medians.\n")
+    header = (
+        f"{'':<12}{'wall s':>9}{'1st req s':>11}{'1st byte s':>12}"
+        f"{'transfer s':>12}{'MB/s wall':>11}{'MB/s xfer':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    for tool, samples in results.items():
+        wall, transfer = median(samples, "wall"), median(samples, "transfer")
+        print(
+            f"{tool:<12}{wall:>9.3f}{median(samples, 'first_request'):>11.3f}"
+            f"{median(samples, 'first_byte'):>12.3f}{transfer:>12.3f}"
+            f"{size / 1e6 / wall:>11.1f}{size / 1e6 / transfer:>11.1f}"
+        )
+    cli, worker = results["yt-dlp CLI"], results["worker"]
+    ratio_wall = median(cli, "wall") / median(worker, "wall")
+    ratio_transfer = median(cli, "transfer") / median(worker, "transfer")
+    print(
+        f"\nThroughput ratio worker/CLI: {ratio_wall:.3f} end to end, "
+        f"{ratio_transfer:.3f} during the transfer (target >= 0.95)."
+    )
+    print(
+        "Worker start-up: "
+        f"{median(worker, 'first_request'):.3f} s to its first request "
+        f"(CLI {median(cli, 'first_request'):.3f} s), "
+        f"{median(worker, 'first_byte'):.3f} s to the first byte of the download "
+        f"(CLI {median(cli, 'first_byte'):.3f} s)."
+    )
+
+
+if __name__ == "__main__":
+    main()
