@@ -63,7 +63,7 @@ class AdmissionGate(Protocol):
 class AllowAll:
     """The default gate: every download may start; outcomes are ignored."""
 
-    async def consider(self, candidate: Candidate) -> Verdict:  # noqa: ARG002 - protocol
+    async def consider(self, candidate: Candidate) -> Verdict:
         return Verdict.allow()
 
     async def attempt_finished(self, candidate: Candidate, outcome: Outcome) -> None:

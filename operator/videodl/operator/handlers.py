@@ -47,7 +47,7 @@ def register(registry: kopf.OperatorRegistry, runtime: Runtime) -> None:
         controller.observe_download(body, deleted=False)
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
-    async def videodownload_changed(type: str | None, body: kopf.Body, **_: Any) -> None:  # noqa: A002
+    async def videodownload_changed(type: str | None, body: kopf.Body, **_: Any) -> None:
         key = controller.observe_download(body, deleted=type == "DELETED")
         controller.ready.set()
         controller.queue.add(key)
@@ -58,7 +58,7 @@ def register(registry: kopf.OperatorRegistry, runtime: Runtime) -> None:
         controller.observe_pod(body, deleted=False)
 
     @kopf.on.event("", "v1", "pods", labels=pod_labels, registry=registry)
-    async def pod_changed(type: str | None, body: kopf.Body, **_: Any) -> None:  # noqa: A002
+    async def pod_changed(type: str | None, body: kopf.Body, **_: Any) -> None:
         key = controller.observe_pod(body, deleted=type == "DELETED")
         controller.ready.set()
         if key is not None:

@@ -30,8 +30,8 @@ __all__ = [
     "WORKER_CONTAINER",
     "MissingClaimError",
     "PodIdentity",
-    "cleanup_pod",
     "claim_name",
+    "cleanup_pod",
     "merged_resources",
     "worker_pod",
 ]

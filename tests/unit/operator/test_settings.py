@@ -1,0 +1,113 @@
+"""Tests for videodl.operator.settings: flags, environment variables and their checks."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from videodl.api.spec import Priority
+from videodl.operator import settings
+
+
+class TestDefaults:
+    def test_no_input_gives_defaults(self) -> None:
+        """Without flags or variables every setting has its default."""
+        loaded = settings.load([], {})
+        assert loaded == settings.Settings()
+        assert loaded.worker.command == (sys.executable, "-m", "videodl.worker")
+        assert loaded.worker.priority_class_names[Priority.CRITICAL] == "videodl-critical"
+        assert loaded.metrics.port == 8080
+        assert loaded.peering is None
+
+    def test_every_option_has_a_variable(self) -> None:
+        """Each option's variable is VIDEODL_ and the flag in upper snake case."""
+        envs = {o.env for o in settings.OPTIONS}
+        assert "VIDEODL_MAX_RUNNING_PER_NAMESPACE" in envs
+        assert len(envs) == len(settings.OPTIONS)
+
+
+class TestSources:
+    def test_environment_is_read(self) -> None:
+        """VIDEODL_* variables set the values."""
+        loaded = settings.load(
+            [],
+            {
+                "VIDEODL_MAX_RUNNING": "3",
+                "VIDEODL_NAMESPACES": "a, b,a",
+                "VIDEODL_WORKER_COMMAND": "python3 -m videodl.worker --x 'two words'",
+                "VIDEODL_WORKER_REQUESTS": "cpu=250m,memory=64Mi",
+                "VIDEODL_PRIORITY_CLASS_NAMES": "Critical=urgent,lowest=",
+            },
+        )
+        assert loaded.admission.max_running == 3
+        assert loaded.watch.namespaces == ("a", "b")
+        assert loaded.worker.command == ("python3", "-m", "videodl.worker", "--x", "two words")
+        assert loaded.worker.requests == {"cpu": "250m", "memory": "64Mi"}
+        assert loaded.worker.priority_class_names[Priority.CRITICAL] == "urgent"
+        assert Priority.LOWEST not in loaded.worker.priority_class_names
+        assert loaded.worker.priority_class_names[Priority.HIGH] == "videodl-high"
+
+    def test_flag_wins_over_variable(self) -> None:
+        """A flag overrides the variable for the same setting."""
+        loaded = settings.load(["--max-running=7"], {"VIDEODL_MAX_RUNNING": "3"})
+        assert loaded.admission.max_running == 7
+
+    def test_unlimited_per_namespace(self) -> None:
+        """An empty per-namespace limit means none."""
+        loaded = settings.load(["--max-running-per-namespace="], {})
+        assert loaded.admission.max_running_per_namespace is None
+
+    def test_peering_and_standalone(self) -> None:
+        """--peering names the Lease; --standalone is accepted and is the default."""
+        assert settings.load(["--peering=videodl"], {}).peering == "videodl"
+        assert settings.load(["--standalone"], {}).peering is None
+
+
+class TestErrors:
+    @pytest.mark.parametrize(
+        ("argv", "env", "expected"),
+        [
+            (
+                ["--max-running=0"],
+                {},
+                "--max-running [VIDEODL_MAX_RUNNING] (from --max-running): must be at least 1",
+            ),
+            (
+                [],
+                {"VIDEODL_MAX_RUNNING": "many"},
+                "(from VIDEODL_MAX_RUNNING): 'many' is not a whole number",
+            ),
+            (["--aging-seconds=0"], {}, "--aging-seconds"),
+            (["--backoff-jitter=1.5"], {}, "at most 1"),
+            (["--worker-command="], {}, "must not be empty"),
+            (["--worker-command=python 'unterminated"], {}, "quote it"),
+            (["--worker-requests=cpu"], {}, "is not KEY=VALUE"),
+            (["--worker-limits=memory=lots"], {}, "is not a quantity"),
+            (["--priority-class-names=Urgent=x"], {}, "is not a priority level"),
+            (["--namespaces=Bad_Name"], {}, "is not a valid namespace name"),
+            (["--metrics-port=70000"], {}, "must be 0 to 65535"),
+            (["--max-running=2", "--max-running-per-namespace=5"], {}, "is above --max-running"),
+            (["--no-such-flag"], {}, "--no-such-flag: unknown argument"),
+            (["--log-level=loud"], {}, "DEBUG, INFO, WARNING, ERROR"),
+            (["--peering=Not A Name"], {}, "--peering"),
+        ],
+    )
+    def test_bad_value_is_named(self, argv: list[str], env: dict[str, str], expected: str) -> None:
+        """Each bad value is reported with its flag, its variable and what is wrong."""
+        with pytest.raises(settings.SettingsError) as caught:
+            settings.load(argv, env)
+        assert expected in str(caught.value)
+
+    def test_all_problems_at_once(self) -> None:
+        """Every bad setting is reported, not just the first."""
+        with pytest.raises(settings.SettingsError) as caught:
+            settings.load(["--max-running=0", "--metrics-port=-1"], {"VIDEODL_AGING_SECONDS": "x"})
+        assert len(caught.value.problems) == 3
+
+    def test_help_lists_variables(self) -> None:
+        """--help shows each flag with its variable."""
+        text = settings.help_text()
+        for option in settings.OPTIONS:
+            assert option.flag in text
+            assert option.env in text
