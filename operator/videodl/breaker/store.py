@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -23,13 +22,14 @@ from typing import Any, Generic, TypeVar
 
 from kubernetes import client
 
+from videodl.breaker.keys import validate_key
+
 __all__ = [
     "Change",
     "ConfigMapStore",
     "Snapshot",
     "StoreConflictError",
     "Written",
-    "validate_key",
 ]
 
 R = TypeVar("R")
@@ -40,25 +40,12 @@ LABELS = {
     "app.kubernetes.io/managed-by": "videodl-operator",
 }
 
-# What the apiserver accepts as a ConfigMap data key.
-_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 _HTTP_NOT_FOUND = 404
 _HTTP_CONFLICT = 409
 
 
 class StoreConflictError(RuntimeError):
     """Raised when an update lost the race ``max_attempts`` times in a row."""
-
-
-def validate_key(key: str) -> str:
-    """Return ``key`` when it is a valid ConfigMap data key, or raise ``ValueError``."""
-    if not _KEY.fullmatch(key) or len(key) > 253 or key in {".", ".."}:
-        msg = (
-            f"breaker site key {key!r} is not a valid ConfigMap key: use at most 253 of "
-            "the characters a-z A-Z 0-9 '-' '_' '.'"
-        )
-        raise ValueError(msg)
-    return key
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +55,7 @@ class Snapshot:
     resource_version: str
     data: Mapping[str, str]
     annotations: Mapping[str, str]
+    uid: str = ""
 
     @classmethod
     def of(cls, obj: client.V1ConfigMap) -> Snapshot:
@@ -77,6 +65,7 @@ class Snapshot:
             resource_version=str(meta.resource_version),
             data=dict(obj.data or {}),
             annotations=dict(meta.annotations or {}),
+            uid=str(meta.uid or ""),
         )
 
 
@@ -85,16 +74,20 @@ class Change(Generic[R]):
     """What a ``mutate`` function wants written, and what ``update`` should return.
 
     ``data`` maps keys to their new values (``None`` deletes the key); ``remove_annotations``
-    names annotations to drop (administrator commands, once applied).
+    names annotations to drop (administrator commands, once applied) and ``set_annotations``
+    annotations to write (their acknowledgement).
     """
 
     result: R
     data: Mapping[str, str | None] = dataclasses.field(default_factory=dict)
     remove_annotations: Collection[str] = ()
+    set_annotations: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def writes_to(self, snapshot: Snapshot) -> bool:
         """Whether applying this change to ``snapshot`` alters anything."""
         if any(snapshot.data.get(k) != v for k, v in self.data.items()):
+            return True
+        if any(snapshot.annotations.get(k) != v for k, v in self.set_annotations.items()):
             return True
         return any(a in snapshot.annotations for a in self.remove_annotations)
 
@@ -187,9 +180,12 @@ class ConfigMapStore:
 
     def _patch(self, snapshot: Snapshot, change: Change[Any]) -> client.V1ConfigMap:
         metadata: dict[str, Any] = {"resourceVersion": snapshot.resource_version}
-        removals = {a: None for a in change.remove_annotations if a in snapshot.annotations}
-        if removals:
-            metadata["annotations"] = removals
+        annotations: dict[str, str | None] = {
+            a: None for a in change.remove_annotations if a in snapshot.annotations
+        }
+        annotations.update(change.set_annotations)
+        if annotations:
+            metadata["annotations"] = annotations
         body: dict[str, Any] = {"metadata": metadata}
         if change.data:
             body["data"] = {validate_key(k): v for k, v in change.data.items()}
