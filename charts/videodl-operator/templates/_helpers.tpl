@@ -151,6 +151,7 @@ workers and operator. Each is always set, so the chart, not an image default, de
   "VIDEODL_ACTIVE_DEADLINE_SECONDS" $v.workers.activeDeadlineSeconds
   "VIDEODL_PROGRESS_INTERVAL_SECONDS" $v.workers.progressIntervalSeconds
   "VIDEODL_TERMINATION_GRACE_SECONDS" $v.workers.terminationGraceSeconds
+  "VIDEODL_WORKER_SCRATCH_DIR" $v.workers.scratchDir
   "VIDEODL_METRICS_PORT" $v.metrics.port
   "VIDEODL_METRICS_BIND_ADDRESS" $v.metrics.bindAddress
   "VIDEODL_BREAKER_CONFIGMAP" $v.breaker.configMap.name
@@ -158,6 +159,11 @@ workers and operator. Each is always set, so the chart, not an image default, de
   "VIDEODL_RECONCILE_WORKERS" $v.operator.reconcileWorkers
   "VIDEODL_LOG_LEVEL" $v.operator.logLevel
 -}}
+# The root file system is read-only; libraries that write under $HOME get the emptyDir.
+- name: HOME
+  value: {{ .Values.operator.scratchDir | quote }}
+- name: TMPDIR
+  value: {{ .Values.operator.scratchDir | quote }}
 # kopf names this replica in the peering object after its Pod.
 - name: POD_ID
   valueFrom:

@@ -40,6 +40,8 @@ def test_default_render_has_the_expected_objects() -> None:
             "ServiceAccount",  # worker, in the release namespace
             "ClusterRole",
             "ClusterRoleBinding",
+            "ClusterRole",  # CRD discovery
+            "ClusterRoleBinding",
             "ClusterRole",  # worker
             "RoleBinding",  # worker
             "Role",  # breaker ConfigMap

@@ -104,7 +104,9 @@ BREACHES: dict[str, tuple[str, Breach]] = {
     ),
     "cluster-admin": (
         "cluster-admin-role-binding",
-        lambda m: rendering.one(m, "ClusterRoleBinding")["roleRef"].update(name="cluster-admin"),
+        lambda m: rendering.one(m, "ClusterRoleBinding", "videodl-videodl-operator")[
+            "roleRef"
+        ].update(name="cluster-admin"),
     ),
     "wildcard verb": ("wildcard-in-rules", lambda m: _rule(m).update(verbs=["*"])),
     "wildcard resource": ("wildcard-in-rules", lambda m: _rule(m).update(resources=["*"])),

@@ -24,6 +24,10 @@ SERVING = {
     ("", "pods", "", "delete"),
     ("", "events", "", "create"),
 }
+DISCOVERY = {
+    ("apiextensions.k8s.io", "customresourcedefinitions", "", "list"),
+    ("apiextensions.k8s.io", "customresourcedefinitions", "", "watch"),
+}
 BREAKER = {
     ("", "configmaps", "videodl-breaker", "get"),
     ("", "configmaps", "videodl-breaker", "patch"),
@@ -78,17 +82,19 @@ def test_cluster_wide_operator_gets_only_what_it_uses() -> None:
     grants = _grants(rendering.render(), FULLNAME)
     assert grants == {
         ("*", FULLNAME): SERVING,
+        ("*", f"{FULLNAME}-discovery"): DISCOVERY,
         (rendering.NAMESPACE, f"{FULLNAME}-breaker"): BREAKER,
     }
 
 
 def test_namespaced_operator_gets_roles_in_its_namespaces_only() -> None:
-    """A watch list: a Role per watched namespace, nothing cluster-wide."""
+    """A watch list: a Role per watched namespace; cluster-wide only the read of CRDs."""
     values = {"watch": {"namespaces": ["media", "archive"]}}
     grants = _grants(rendering.render(values), FULLNAME)
     assert grants == {
         ("media", FULLNAME): SERVING,
         ("archive", FULLNAME): SERVING,
+        ("*", f"{FULLNAME}-discovery"): DISCOVERY,
         (rendering.NAMESPACE, f"{FULLNAME}-breaker"): BREAKER,
     }
 

@@ -87,6 +87,7 @@ def test_default_values_equal_the_operator_defaults() -> None:
     assert loaded.worker.progress_interval_seconds == defaults.worker.progress_interval_seconds
     assert loaded.worker.termination_grace_seconds == defaults.worker.termination_grace_seconds
     assert loaded.worker.default_claim == defaults.worker.default_claim
+    assert loaded.worker.scratch_dir == defaults.worker.scratch_dir
     assert loaded.metrics == defaults.metrics
     assert loaded.breaker.configmap_name == defaults.breaker.configmap_name
     assert loaded.reconcile_workers == defaults.reconcile_workers
@@ -115,6 +116,7 @@ CHANGED: dict[str, Any] = {
         "activeDeadlineSeconds": 600,
         "progressIntervalSeconds": 1.5,
         "terminationGraceSeconds": 9,
+        "scratchDir": "/scratch",
         "serviceAccount": {"name": "downloader"},
     },
     "priorityClasses": {
@@ -150,6 +152,7 @@ def test_changed_values_reach_the_operator() -> None:
     assert worker.active_deadline_seconds == 600
     assert worker.progress_interval_seconds == 1.5
     assert worker.termination_grace_seconds == 9
+    assert worker.scratch_dir == "/scratch"
     assert worker.service_account == "downloader"
     names = dict(settings.default_priority_class_names())
     names[Priority.CRITICAL] = "urgent"
