@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from tests.conftest import ClusterHandle
 
 NODE = "videodl-node-1"
+# Test-only mount paths: their mount points are left on the host as empty entries.
+MOUNTS = "/mnt/videodl-e2e"
 Json = dict[str, Any]
 
 
@@ -279,14 +281,18 @@ def test_claim_data_is_shared_by_later_pods(
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
     }
     volume = {"name": "data", "persistentVolumeClaim": {"claimName": "data"}}
-    mount = {"volumeMounts": [{"name": "data", "mountPath": "/data"}]}
+    mount = {"volumeMounts": [{"name": "data", "mountPath": f"{MOUNTS}/data"}]}
     apply(cluster, namespace, claim)
     apply(
         cluster,
         namespace,
         pod(
             "writer",
-            ["sh", "-c", "mkdir -p /data/out && echo persisted-$(POD) > /data/out/file.txt"],
+            [
+                "sh",
+                "-c",
+                f"mkdir -p {MOUNTS}/data/out && echo persisted-$(POD) > {MOUNTS}/data/out/file.txt",
+            ],
             container={
                 **mount,
                 "env": [{"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
@@ -300,7 +306,7 @@ def test_claim_data_is_shared_by_later_pods(
         namespace,
         pod(
             "reader",
-            ["sh", "-c", "cat /data/out/file.txt > /dev/termination-log"],
+            ["sh", "-c", f"cat {MOUNTS}/data/out/file.txt > /dev/termination-log"],
             container={**mount, "securityContext": {"runAsUser": 1000}},
             volumes=[volume],
         ),
@@ -556,39 +562,39 @@ def test_file_volumes_and_init_containers(
         def mode(path):
             return oct(stat.S_IMODE(os.stat(path).st_mode))
         try:
-            open("/etc/keys/new", "w")
+            open("{MOUNTS}/keys/new", "w")
             writable = True
         except OSError:
             writable = False
         result = {
-            "init": open("/scratch/order").read(),
-            "secret": open("/etc/keys/api-key").read(),
-            "secret_mode": mode("/etc/keys/api-key"),
-            "conf": sorted(os.listdir("/etc/conf")),
-            "single": open("/etc/single.conf").read(),
-            "labels": open("/etc/info/labels").read(),
+            "init": open("{MOUNTS}/scratch/order").read(),
+            "secret": open("{MOUNTS}/keys/api-key").read(),
+            "secret_mode": mode("{MOUNTS}/keys/api-key"),
+            "conf": sorted(os.listdir("{MOUNTS}/conf")),
+            "single": open("{MOUNTS}/single.conf").read(),
+            "labels": open("{MOUNTS}/info/labels").read(),
             "keys_writable": writable,
         }
         open("/dev/termination-log", "w").write(json.dumps(result))
     """
     manifest = pod(
         "files",
-        python(script),
+        python(script.replace("{MOUNTS}", MOUNTS)),
         container={
             "volumeMounts": [
-                {"name": "scratch", "mountPath": "/scratch"},
-                {"name": "keys", "mountPath": "/etc/keys"},
-                {"name": "conf", "mountPath": "/etc/conf"},
-                {"name": "conf", "mountPath": "/etc/single.conf", "subPath": "b.conf"},
-                {"name": "info", "mountPath": "/etc/info"},
+                {"name": "scratch", "mountPath": f"{MOUNTS}/scratch"},
+                {"name": "keys", "mountPath": f"{MOUNTS}/keys"},
+                {"name": "conf", "mountPath": f"{MOUNTS}/conf"},
+                {"name": "conf", "mountPath": f"{MOUNTS}/single.conf", "subPath": "b.conf"},
+                {"name": "info", "mountPath": f"{MOUNTS}/info"},
             ]
         },
         initContainers=[
             {
                 "name": f"init-{n}",
                 "image": "ignored",
-                "command": ["sh", "-c", f"echo {n} >> /scratch/order"],
-                "volumeMounts": [{"name": "scratch", "mountPath": "/scratch"}],
+                "command": ["sh", "-c", f"echo {n} >> {MOUNTS}/scratch/order"],
+                "volumeMounts": [{"name": "scratch", "mountPath": f"{MOUNTS}/scratch"}],
             }
             for n in (1, 2)
         ],
@@ -641,9 +647,13 @@ def test_on_failure_restarts_the_container(
         namespace,
         pod(
             "retries",
-            ["sh", "-c", "if [ -e /scratch/tried ]; then exit 0; fi; touch /scratch/tried; exit 7"],
+            [
+                "sh",
+                "-c",
+                f"[ -e {MOUNTS}/scratch/tried ] && exit 0; touch {MOUNTS}/scratch/tried; exit 7",
+            ],
             restart="OnFailure",
-            container={"volumeMounts": [{"name": "scratch", "mountPath": "/scratch"}]},
+            container={"volumeMounts": [{"name": "scratch", "mountPath": f"{MOUNTS}/scratch"}]},
             volumes=[{"name": "scratch", "emptyDir": {}}],
         ),
     )
