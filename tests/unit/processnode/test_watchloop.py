@@ -7,6 +7,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from kubernetes.client.exceptions import ApiException
+
 from videodl.localcluster.processnode import watchloop
 
 
@@ -102,6 +104,20 @@ class TestRun:
         listed, _ = run(kube, stop)
         assert listed == [["a"], ["b"]]
         assert kube.watch_versions == ["5", "50"]
+
+    def test_gone_status_relists(self) -> None:
+        """A watch refused with HTTP 410 also leads to a fresh list."""
+        stop = threading.Event()
+        kube = ScriptedKube(
+            lists=[
+                {"metadata": {"resourceVersion": "5"}, "items": []},
+                {"metadata": {"resourceVersion": "60"}, "items": []},
+            ],
+            watches=[ApiException(status=410, reason="Gone")],
+            stop=stop,
+        )
+        run(kube, stop)
+        assert kube.watch_versions == ["5", "60"]
 
     def test_failures_are_retried(self) -> None:
         """A failing list or a broken stream is retried after a pause, not fatal."""

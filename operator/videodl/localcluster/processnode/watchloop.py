@@ -58,6 +58,9 @@ def run(
         except Exception as error:  # noqa: BLE001 - the loop must survive any failure
             if stop.is_set():
                 return
+            if kubeapi.status_of(error) == 410:
+                logger.info("watch of %s expired; listing again", api_path)
+                continue
             logger.warning("watching %s failed (%s); retrying in %.1fs", api_path, error, backoff)
             stop.wait(backoff)
             backoff = min(backoff * 2, 10.0)
