@@ -28,9 +28,14 @@ DISCOVERY = {
     ("apiextensions.k8s.io", "customresourcedefinitions", "", "list"),
     ("apiextensions.k8s.io", "customresourcedefinitions", "", "watch"),
 }
+# videodl.breaker: store (get, patch; create when missing), watch (list and watch by name),
+# gate (Events about the ConfigMap).
 BREAKER = {
     ("", "configmaps", "videodl-breaker", "get"),
+    ("", "configmaps", "videodl-breaker", "list"),
+    ("", "configmaps", "videodl-breaker", "watch"),
     ("", "configmaps", "videodl-breaker", "patch"),
+    ("", "events", "", "create"),
 }
 
 
