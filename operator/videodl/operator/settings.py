@@ -114,10 +114,26 @@ class MetricsSettings:
 
 @dataclasses.dataclass(frozen=True)
 class BreakerSettings:
-    """Where the per-site circuit breaker keeps its state."""
+    """Where the per-site circuit breaker keeps its state, and when it trips and recovers."""
 
     configmap_name: str = "videodl-breaker"
     configmap_namespace: str = "videodl-system"
+    #: Counted failures in a row that open a site.
+    failure_threshold: int = 5
+    #: Outcomes kept for the failure-rate rule, and the least of them before it applies.
+    window_size: int = 20
+    min_calls: int = 10
+    #: Fraction of failures in the window that opens a site.
+    failure_ratio: float = 0.5
+    #: Open duration of the first trip; it doubles per consecutive trip up to the maximum.
+    open_seconds: float = 60.0
+    max_open_seconds: float = 1800.0
+    open_jitter: float = 0.1
+    #: Downloads admitted at once as probes while half-open, and how long one may take.
+    probes: int = 1
+    probe_timeout_seconds: float = 900.0
+    #: Probe successes that close a half-open site.
+    close_after_successes: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -371,6 +387,27 @@ OPTIONS: Final[tuple[Option, ...]] = (
            "NAME"),
     Option("breaker.configmap_namespace", "--breaker-namespace",
            _name(_DNS_LABEL, "namespace name"), "namespace of the breaker ConfigMap", "NS"),
+    Option("breaker.failure_threshold", "--breaker-failure-threshold", _int(1),
+           "throttled or transient failures in a row that open a site's breaker", "N"),
+    Option("breaker.window_size", "--breaker-window-size", _int(1, 1000),
+           "last outcomes per site kept for the failure-rate rule", "N"),
+    Option("breaker.min_calls", "--breaker-min-calls", _int(1, 1000),
+           "outcomes the window must hold before the failure-rate rule applies", "N"),
+    Option("breaker.failure_ratio", "--breaker-failure-ratio", _float(0, 1, open_min=True),
+           "fraction of failures in the window that opens a site's breaker", "FRACTION"),
+    Option("breaker.open_seconds", "--breaker-open-seconds", _float(0, open_min=True),
+           "open duration after a first trip; doubles per consecutive trip", "SECONDS"),
+    Option("breaker.max_open_seconds", "--breaker-max-open-seconds", _float(0, open_min=True),
+           "longest open duration", "SECONDS"),
+    Option("breaker.open_jitter", "--breaker-open-jitter", _float(0, 1),
+           "fraction (0 to 1) by which open durations are randomly shortened", "FRACTION"),
+    Option("breaker.probes", "--breaker-probes", _int(1, 100),
+           "downloads admitted at once as probes while a site is half-open", "N"),
+    Option("breaker.probe_timeout_seconds", "--breaker-probe-timeout-seconds",
+           _float(0, open_min=True), "longest a probe holds its slot without an outcome",
+           "SECONDS"),
+    Option("breaker.close_after_successes", "--breaker-close-after-successes", _int(1, 100),
+           "probe successes that close a half-open site", "N"),
     Option("instance", "--instance", _label_value,
            "app.kubernetes.io/instance label of worker Pods; separates operator instances",
            "NAME"),
@@ -429,6 +466,18 @@ def _cross_checks(settings: Settings) -> list[str]:
         problems.append(
             f"--max-running-per-namespace [VIDEODL_MAX_RUNNING_PER_NAMESPACE]: {per_ns} is above "
             f"--max-running ({settings.admission.max_running}); lower it or raise --max-running"
+        )
+    breaker = settings.breaker
+    if breaker.min_calls > breaker.window_size:
+        problems.append(
+            f"--breaker-min-calls [VIDEODL_BREAKER_MIN_CALLS]: {breaker.min_calls} is above "
+            f"--breaker-window-size ({breaker.window_size}); lower it or widen the window"
+        )
+    if breaker.open_seconds > breaker.max_open_seconds:
+        problems.append(
+            f"--breaker-open-seconds [VIDEODL_BREAKER_OPEN_SECONDS]: {breaker.open_seconds} is "
+            f"above --breaker-max-open-seconds ({breaker.max_open_seconds}); lower it or raise "
+            "the maximum"
         )
     return problems
 
