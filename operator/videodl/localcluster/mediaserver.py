@@ -205,16 +205,14 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if not header or not header.startswith("bytes=") or "," in header:
         return None
     first, _, last = header.removeprefix("bytes=").strip().partition("-")
-    try:
-        if not first:  # suffix range: the last N bytes
-            length = int(last)
-            if length <= 0:
-                raise ValueError(header)
-            return max(0, size - length), size - 1
-        start = int(first)
-        end = int(last) if last else size - 1
-    except ValueError:
+    if not (first or last).isdigit() or (first and last and not last.isdigit()):
         return None
+    if not first:  # a suffix range: the last N bytes
+        if int(last) == 0:
+            raise ValueError(header)
+        return max(0, size - int(last)), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
     if start >= size or end < start:
         raise ValueError(header)
     return start, min(end, size - 1)
@@ -240,14 +238,33 @@ class _State:
     """Counters and switches shared by the handler threads."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        # A Condition doubles as the lock; readers wait on it for running requests.
+        self.lock = threading.Condition()
         self.log: list[RequestRecord] = []
         self.host_modes: dict[str, int] = {}
         self.remaining: dict[str, int] = {}
+        self.in_flight = 0
+
+    def begin(self) -> None:
+        with self.lock:
+            self.in_flight += 1
 
     def record(self, entry: RequestRecord) -> None:
         with self.lock:
             self.log.append(entry)
+            self.in_flight -= 1
+            self.lock.notify_all()
+
+    def settled_log(self, *, own: int = 0, timeout: float = 5.0) -> list[RequestRecord]:
+        """The log in arrival order, once requests still running (but ``own``) are done.
+
+        A client sees the end of a response a moment before the handler records it;
+        waiting here keeps counts read right after a download exact. A client that holds
+        a response open without reading only delays the answer by ``timeout``.
+        """
+        with self.lock:
+            self.lock.wait_for(lambda: self.in_flight <= own, timeout)
+            return sorted(self.log, key=lambda entry: entry.started_at)
 
     def take(self, key: str, initial: int) -> bool:
         """Whether this request for ``key`` is one of its first ``initial`` (and count it)."""
@@ -282,6 +299,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, *, head: bool) -> None:
         self._started_at = time.monotonic()
+        self._recorded = False
+        self._record_path, self._record_host = self.path, ""
+        self.state.begin()
+        try:
+            self._handle(head=head)
+        finally:
+            if not self._recorded:  # the handler failed before it could answer
+                self._finish(500, 0)
+
+    def _handle(self, *, head: bool) -> None:
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(url.query)
         parts = [urllib.parse.unquote(p) for p in url.path.split("/") if p]
@@ -330,9 +357,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_status(404)
 
     def _server_stats(self) -> dict[str, Any]:
-        with self.state.lock:
-            log = list(self.state.log)
-        return _stats_document(log)
+        return _stats_document(self.state.settled_log(own=1))
 
     def _control(self, query: dict[str, list[str]]) -> None:
         host, mode = query.get("host", [""])[0], query.get("mode", [""])[0]
@@ -349,6 +374,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- responses -------------------------------------------------------------------------
 
     def _finish(self, status: int, body_bytes: int, range_start: int | None = None) -> None:
+        self._recorded = True
         self.state.record(
             RequestRecord(
                 self._record_path,
@@ -584,9 +610,12 @@ class MediaServer:
     # -- observations and switches ----------------------------------------------------------
 
     def requests(self, path: str | None = None) -> list[RequestRecord]:
-        """Every request so far, or those for one URL path, in arrival order."""
-        with self._state.lock:
-            return [e for e in self._state.log if path is None or e.path == path]
+        """Every finished request, or those for one URL path, in arrival order.
+
+        Waits (briefly) for requests still being answered, so that a count read right
+        after a client finished includes its request.
+        """
+        return [e for e in self._state.settled_log() if path is None or e.path == path]
 
     def bytes_served(self, path: str) -> int:
         """Body bytes sent for ``path`` across all requests."""
