@@ -156,6 +156,16 @@ workers and operator. Each is always set, so the chart, not an image default, de
   "VIDEODL_METRICS_BIND_ADDRESS" $v.metrics.bindAddress
   "VIDEODL_BREAKER_CONFIGMAP" $v.breaker.configMap.name
   "VIDEODL_BREAKER_NAMESPACE" (include "videodl.breakerNamespace" .)
+  "VIDEODL_BREAKER_FAILURE_THRESHOLD" $v.breaker.failureThreshold
+  "VIDEODL_BREAKER_WINDOW_SIZE" $v.breaker.windowSize
+  "VIDEODL_BREAKER_MIN_CALLS" $v.breaker.minCalls
+  "VIDEODL_BREAKER_FAILURE_RATIO" $v.breaker.failureRatio
+  "VIDEODL_BREAKER_OPEN_SECONDS" $v.breaker.openSeconds
+  "VIDEODL_BREAKER_MAX_OPEN_SECONDS" $v.breaker.maxOpenSeconds
+  "VIDEODL_BREAKER_OPEN_JITTER" $v.breaker.openJitter
+  "VIDEODL_BREAKER_PROBES" $v.breaker.probes
+  "VIDEODL_BREAKER_PROBE_TIMEOUT_SECONDS" $v.breaker.probeTimeoutSeconds
+  "VIDEODL_BREAKER_CLOSE_AFTER_SUCCESSES" $v.breaker.closeAfterSuccesses
   "VIDEODL_RECONCILE_WORKERS" $v.operator.reconcileWorkers
   "VIDEODL_LOG_LEVEL" $v.operator.logLevel
 -}}

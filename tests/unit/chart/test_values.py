@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -89,11 +90,12 @@ def test_default_values_equal_the_operator_defaults() -> None:
     assert loaded.worker.default_claim == defaults.worker.default_claim
     assert loaded.worker.scratch_dir == defaults.worker.scratch_dir
     assert loaded.metrics == defaults.metrics
-    assert loaded.breaker.configmap_name == defaults.breaker.configmap_name
+    assert loaded.breaker == dataclasses.replace(
+        defaults.breaker, configmap_namespace=rendering.NAMESPACE
+    )
     assert loaded.reconcile_workers == defaults.reconcile_workers
     assert loaded.log_level == defaults.log_level
-    # Decided by the release: its namespace and name.
-    assert loaded.breaker.configmap_namespace == rendering.NAMESPACE
+    # Decided by the release: its namespace (the breaker's, above) and name.
     assert loaded.instance == rendering.RELEASE
     assert loaded.watch.namespaces == ()
 
@@ -126,7 +128,19 @@ CHANGED: dict[str, Any] = {
         }
     },
     "metrics": {"port": 9100, "bindAddress": "127.0.0.1"},
-    "breaker": {"configMap": {"name": "breaker-state", "namespace": "ops"}},
+    "breaker": {
+        "configMap": {"name": "breaker-state", "namespace": "ops"},
+        "failureThreshold": 3,
+        "windowSize": 40,
+        "minCalls": 8,
+        "failureRatio": 0.75,
+        "openSeconds": 5,
+        "maxOpenSeconds": 600,
+        "openJitter": 0,
+        "probes": 2,
+        "probeTimeoutSeconds": 30,
+        "closeAfterSuccesses": 3,
+    },
     "operator": {"logLevel": "DEBUG", "reconcileWorkers": 3},
 }
 
@@ -160,7 +174,18 @@ def test_changed_values_reach_the_operator() -> None:
     assert worker.priority_class_names == names
     assert loaded.metrics == settings.MetricsSettings(port=9100, bind_address="127.0.0.1")
     assert loaded.breaker == settings.BreakerSettings(
-        configmap_name="breaker-state", configmap_namespace="ops"
+        configmap_name="breaker-state",
+        configmap_namespace="ops",
+        failure_threshold=3,
+        window_size=40,
+        min_calls=8,
+        failure_ratio=0.75,
+        open_seconds=5.0,
+        max_open_seconds=600.0,
+        open_jitter=0.0,
+        probes=2,
+        probe_timeout_seconds=30.0,
+        close_after_successes=3,
     )
     assert loaded.log_level == "DEBUG"
     assert loaded.reconcile_workers == 3
