@@ -28,6 +28,8 @@ import socket
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, TypeVar
 
+from kubernetes import client
+
 from videodl.breaker import admin, events, outcomes, sites
 from videodl.breaker.metrics import BreakerMetrics
 from videodl.breaker.store import Change, ConfigMapStore, Snapshot
@@ -35,8 +37,9 @@ from videodl.breaker.watch import ConfigMapWatch
 from videodl.core import breaker
 from videodl.operator.gate import Candidate, Verdict
 from videodl.operator.outcome import Outcome
+from videodl.operator.settings import BreakerSettings
 
-__all__ = ["BreakerGate", "EventPoster"]
+__all__ = ["BreakerGate", "EventPoster", "breaker_config"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +54,22 @@ _AUTOMATIC_TRIPS: Final = frozenset(
 )
 _MAX_REJECTIONS_REMEMBERED: Final = 10_000
 _MAX_SITES_REMEMBERED: Final = 50_000
+
+
+def breaker_config(settings: BreakerSettings) -> breaker.BreakerConfig:
+    """The state machine's tunables from the operator's breaker settings."""
+    return breaker.BreakerConfig(
+        failure_threshold=settings.failure_threshold,
+        window_size=settings.window_size,
+        failure_ratio=settings.failure_ratio,
+        min_calls=settings.min_calls,
+        open_base_seconds=settings.open_seconds,
+        open_max_seconds=settings.max_open_seconds,
+        open_jitter=settings.open_jitter,
+        half_open_probes=settings.probes,
+        probe_timeout_seconds=settings.probe_timeout_seconds,
+        close_after_successes=settings.close_after_successes,
+    )
 
 
 def _utc_now() -> datetime.datetime:
@@ -105,13 +124,46 @@ class BreakerGate:
         self._bad_values: set[tuple[str, str]] = set()
         self._sites: dict[str, str] = {}
 
+    @classmethod
+    def from_settings(
+        cls,
+        settings: BreakerSettings,
+        *,
+        api: client.ApiClient,
+        metrics: BreakerMetrics | None,
+        post_event: EventPoster | None,
+        wake: Callable[[], None] | None,
+    ) -> BreakerGate:
+        """The gate an operator runs with: its ConfigMap, tunables, Events and metrics."""
+        store = ConfigMapStore(
+            api=client.CoreV1Api(api),
+            namespace=settings.configmap_namespace,
+            name=settings.configmap_name,
+        )
+        return cls(
+            store=store,
+            config=breaker_config(settings),
+            metrics=metrics,
+            post_event=post_event,
+            wake=wake,
+        )
+
     # --- life cycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
         """Load the site table, read (or create) the ConfigMap and start watching it."""
         self._loop = asyncio.get_running_loop()
         await asyncio.to_thread(sites.warm_up)
-        self.observe(await asyncio.to_thread(self._store.read))
+        try:
+            self.observe(await asyncio.to_thread(self._store.read))
+        except Exception as exc:  # noqa: BLE001 - a breaker must never stop downloads
+            logger.error(
+                "circuit breaker ConfigMap %s/%s cannot be read or created (%s); every site "
+                "counts as closed until it can be (check the namespace and RBAC)",
+                self._store.namespace,
+                self._store.name,
+                exc,
+            )
         if self._watch_enabled:
             self._watch = ConfigMapWatch(
                 api=self._store.api,
