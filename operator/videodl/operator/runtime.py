@@ -16,9 +16,11 @@ import kopf
 from aiohttp import web
 from kubernetes import client
 
+from videodl.breaker.gate import BreakerGate
+from videodl.breaker.metrics import BreakerMetrics
 from videodl.operator import login, naming
 from videodl.operator.controller import Controller
-from videodl.operator.gate import AdmissionGate, AllowAll
+from videodl.operator.gate import AdmissionGate
 from videodl.operator.kube import Kube
 from videodl.operator.metrics import Metrics, serve
 from videodl.operator.recorder import Recorder
@@ -42,7 +44,17 @@ class Runtime:
         self.kube = Kube(self.api, threads=16)
         self.metrics = Metrics()
         self.recorder = Recorder(self.kube)
-        self.gate: AdmissionGate = gate or AllowAll()
+        # The per-site circuit breaker is the gate unless a test brings its own.
+        self.breaker: BreakerGate | None = None
+        if gate is None:
+            self.breaker = gate = BreakerGate.from_settings(
+                settings.breaker,
+                api=self.api,
+                metrics=BreakerMetrics(self.metrics.registry),
+                post_event=self.kube.create_event,
+                wake=lambda: self.controller.changed.set(),  # noqa: PLW0108 - made below
+            )
+        self.gate: AdmissionGate = gate
         self.controller = Controller(
             settings=settings,
             kube=self.kube,
@@ -77,6 +89,8 @@ class Runtime:
         )
         logger.info("metrics and health endpoint on port %d", self.metrics_port)
         self.recorder.start()
+        if self.breaker is not None:
+            await self.breaker.start()
         for index in range(self.settings.reconcile_workers):
             self._tasks.append(
                 asyncio.create_task(self.controller.run_worker(), name=f"reconcile-{index}")
@@ -90,6 +104,8 @@ class Runtime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         self.controller.queue.close()
+        if self.breaker is not None:
+            await self.breaker.stop()
         await self.recorder.stop()
         if self._http is not None:
             await self._http.cleanup()
