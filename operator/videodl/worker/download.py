@@ -111,10 +111,6 @@ def _copy_cookies(job: Job) -> pathlib.Path | None:
     return copy
 
 
-def _downloaded_anything(info: Mapping[str, Any]) -> bool:
-    return bool(result.media_files(info))
-
-
 def _skipped_files(ydl: YoutubeDL, info: Mapping[str, Any]) -> list[str]:
     """Files of an archived video that are still there, under today's template.
 
@@ -139,27 +135,34 @@ def _download(job: Job, reporter: ProgressReporter) -> SuccessMessage:
     paths.check_template(job.spec.output.template)
     job.output_dir.mkdir(parents=True, exist_ok=True)
     archive = DownloadArchive(job.output_dir / options.ARCHIVE_FILE_NAME, check=not job.spec.force)
+    cookie_file = _copy_cookies(job)
     runtime = options.Runtime(
         output_dir=job.output_dir,
         archive=archive,
         logger=_Logger(),
         progress_hooks=[reporter.on_download],
         postprocessor_hooks=[reporter.on_postprocess],
-        cookie_file=_copy_cookies(job),
+        cookie_file=cookie_file,
     )
     params = options.build_params(job.spec, runtime)
     reporter.extracting()
-    with YoutubeDL(params) as ydl:
-        ydl.add_post_processor(OutputGuardPP(ydl, job.output_dir), when="video")
-        info = ydl.extract_info(job.spec.url, download=True)
-        if info is None:
-            msg = f"yt-dlp returned no information for {job.spec.url}"
-            raise DownloadError(msg)
-        skipped = bool(archive.hits) and not _downloaded_anything(info)
-        if skipped:
-            candidates = _skipped_files(ydl, info)
-        else:
-            candidates = result.media_files(info) + result.side_files(info)
+    try:
+        with YoutubeDL(params) as ydl:
+            ydl.add_post_processor(OutputGuardPP(ydl, job.output_dir), when="video")
+            info = ydl.extract_info(job.spec.url, download=True)
+            if info is None:
+                msg = f"yt-dlp returned no information for {job.spec.url}"
+                raise DownloadError(msg)
+            skipped = bool(archive.hits) and not result.media_files(info)
+            if skipped:
+                candidates = [
+                    name for video in result.videos(info) for name in _skipped_files(ydl, video)
+                ]
+            else:
+                candidates = result.media_files(info) + result.side_files(info)
+    finally:
+        if cookie_file is not None:
+            cookie_file.unlink(missing_ok=True)
     reporter.finished()
     return result.build(
         info,

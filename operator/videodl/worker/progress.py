@@ -198,8 +198,7 @@ class ProgressReporter:
             self._dirty = True
 
     def _set_stage(self, stage: Stage) -> None:
-        if stage != self._stage:
-            self._stage = stage
+        self._stage = stage
         self._dirty = True
 
     def _maybe_send(self) -> None:

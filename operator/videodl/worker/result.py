@@ -16,25 +16,26 @@ from videodl.api.status import ResultFile
 from videodl.worker import paths
 from videodl.worker.termination import SuccessMessage
 
-__all__ = ["build", "file_entry", "media_files", "side_files"]
+__all__ = ["build", "file_entry", "media_files", "side_files", "videos"]
 
 _CHUNK = 1024 * 1024
 
 
-def _videos(info: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+def videos(info: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """The video itself, or every entry of a playlist (nested playlists flattened)."""
     entries = info.get("entries")
     if entries is None:
         yield info
         return
     for entry in entries:
         if isinstance(entry, Mapping):
-            yield from _videos(entry)
+            yield from videos(entry)
 
 
 def media_files(info: Mapping[str, Any]) -> list[str]:
     """Final media file paths yt-dlp reports for a video or every playlist entry."""
     found = []
-    for video in _videos(info):
+    for video in videos(info):
         for download in video.get("requested_downloads") or ():
             if download.get("filepath"):
                 found.append(str(download["filepath"]))
@@ -44,7 +45,7 @@ def media_files(info: Mapping[str, Any]) -> list[str]:
 def side_files(info: Mapping[str, Any]) -> list[str]:
     """Info JSON, subtitle and thumbnail paths yt-dlp reports (they may be gone since)."""
     found = []
-    for video in _videos(info):
+    for video in videos(info):
         for download in video.get("requested_downloads") or ():
             if download.get("infojson_filename"):
                 found.append(str(download["infojson_filename"]))

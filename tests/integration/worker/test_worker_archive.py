@@ -47,3 +47,14 @@ class TestArchive:
         again = run_worker(spec, VIDEODL_OUTPUT_DIR=str(other))
         assert not again.result.skipped
         assert (other / ".videodl-archive.txt").read_text() == "generic video\n"
+
+    def test_archived_playlist_lists_its_files(
+        self, media_server: MediaServer, run_worker: RunWorker
+    ) -> None:
+        """A playlist whose entries are all archived is skipped and lists their files."""
+        spec = {"url": media_server.url("/feed/show.rss?title=Episode&count=2")}
+        first = run_worker(spec)
+        assert not first.result.skipped
+        again = run_worker(spec)
+        assert again.result.skipped
+        assert [f.path for f in again.result.files] == [f.path for f in first.result.files]

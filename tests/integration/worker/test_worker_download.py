@@ -196,3 +196,23 @@ class TestNetwork:
         )
         assert run.outcome.exit_code == 0, run.outcome
         assert time.monotonic() - started >= 2.0
+
+
+class TestPlaylist:
+    def test_feed_downloads_every_entry(
+        self, media_server: MediaServer, run_worker: RunWorker
+    ) -> None:
+        """A playlist downloads each entry; progress spans all of them, ending at 100."""
+        run = run_worker({"url": media_server.url("/feed/show.rss?title=Episode&count=3")})
+        assert run.outcome.exit_code == 0, run.outcome
+        assert [f.path for f in run.result.files] == [
+            "Episode 1 [show-1].mp4",
+            "Episode 2 [show-2].mp4",
+            "Episode 3 [show-3].mp4",
+        ]
+        assert run.result.title == "show"
+        percents = [u.percent for u in run.sink.updates]
+        assert percents == sorted(percents)
+        assert percents[-1] == 100.0
+        # With one update per change (interval 0), the first entry ends at a third.
+        assert 33.3 in percents
