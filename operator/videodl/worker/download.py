@@ -180,6 +180,7 @@ def run(job: Job, *, sink: ProgressSink) -> Outcome:
     the partial file stays for the next attempt.
     """
     reporter = ProgressReporter(sink, interval_seconds=job.progress_interval_seconds)
+    _log.info("attempt %d: %s into %s", job.attempt, job.spec.url, job.output_dir)
     try:
         message = _download(job, reporter)
     # Every failure becomes an outcome; classify() tells a bug apart from a download error.

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -54,7 +55,11 @@ def _utcnow() -> datetime.datetime:
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """A finite, non-negative number from a hook field, else None (yt-dlp may send junk)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and number >= 0 else None
 
 
 @dataclasses.dataclass

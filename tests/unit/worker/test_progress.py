@@ -142,6 +142,16 @@ class TestShape:
         assert percents(sink) == sorted(percents(sink))
         assert percents(sink)[-1] == 40.1
 
+    def test_junk_values_are_dropped(self) -> None:
+        """Negative, infinite or non-numeric hook values never make an invalid update."""
+        progress, sink, _ = reporter(interval=0)
+        event = downloading(-5, None)
+        event.update(speed=float("inf"), eta=-3, total_bytes_estimate="big")
+        progress.on_download(event)
+        update = sink.updates[-1]
+        assert (update.downloaded_bytes, update.total_bytes) == (0, None)
+        assert (update.speed_bytes_per_second, update.eta_seconds) == (None, None)
+
     def test_subtitles_do_not_count(self) -> None:
         """Subtitle downloads (no video id) neither move the bar nor change the stage."""
         progress, sink, _ = reporter(interval=0)
