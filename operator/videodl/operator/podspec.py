@@ -39,7 +39,6 @@ __all__ = [
 WORKER_CONTAINER: Final = "worker"
 CLEANUP_CONTAINER: Final = "cleanup"
 OUTPUT_MOUNT: Final = environment.DEFAULT_OUTPUT_DIR
-TMP_MOUNT: Final = environment.DEFAULT_TMP_DIR
 TERMINATION_MESSAGE_PATH: Final = environment.DEFAULT_TERMINATION_MESSAGE_PATH
 COOKIES_DIR: Final = "/var/run/videodl/cookies"
 COOKIES_FILE_NAME: Final = "cookies.txt"
@@ -200,19 +199,23 @@ def worker_pod(
         },
         {"name": environment.ATTEMPT, "value": str(identity.attempt)},
         {"name": environment.OUTPUT_DIR, "value": OUTPUT_MOUNT},
-        {"name": environment.TMP_DIR, "value": TMP_MOUNT},
+        {"name": environment.TMP_DIR, "value": settings.scratch_dir},
         {"name": environment.TERMINATION_MESSAGE_PATH, "value": TERMINATION_MESSAGE_PATH},
         {
             "name": environment.PROGRESS_INTERVAL_SECONDS,
             "value": f"{settings.progress_interval_seconds:g}",
         },
         # Libraries that keep caches under $HOME must find it writable.
-        {"name": "HOME", "value": TMP_MOUNT},
+        {"name": "HOME", "value": settings.scratch_dir},
+        {"name": "TMPDIR", "value": settings.scratch_dir},
     ]
     output_mount: dict[str, Any] = {"name": "output", "mountPath": OUTPUT_MOUNT}
     if spec.output.sub_path:
         output_mount["subPath"] = spec.output.sub_path
-    mounts: list[dict[str, Any]] = [output_mount, {"name": "tmp", "mountPath": TMP_MOUNT}]
+    mounts: list[dict[str, Any]] = [
+        output_mount,
+        {"name": "tmp", "mountPath": settings.scratch_dir},
+    ]
     volumes: list[dict[str, Any]] = [
         {"name": "output", "persistentVolumeClaim": {"claimName": claim}},
         {"name": "tmp", "emptyDir": {}},

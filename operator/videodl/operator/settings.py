@@ -102,6 +102,8 @@ class WorkerSettings:
     active_deadline_seconds: int = 6 * 3600
     progress_interval_seconds: float = 5.0
     termination_grace_seconds: int = 30
+    #: Where worker Pods mount their scratch emptyDir (their root file system is read-only).
+    scratch_dir: str = "/tmp"  # noqa: S108 - a mount point inside the worker Pod
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,6 +301,14 @@ def _image(raw: str) -> str:
     return value
 
 
+def _absolute_path(raw: str) -> str:
+    value = raw.strip()
+    if not value.startswith("/") or ".." in value.split("/") or value == "/":
+        msg = f"{raw!r} is not an absolute directory path such as /tmp"
+        raise ValueError(msg)
+    return value.rstrip("/")
+
+
 def _text(raw: str) -> str:
     return raw.strip()
 
@@ -378,6 +388,8 @@ OPTIONS: Final[tuple[Option, ...]] = (
            "least seconds between two progress updates of a worker", "SECONDS"),
     Option("worker.termination_grace_seconds", "--termination-grace-seconds", _int(1, 3600),
            "seconds a stopped worker gets to leave a resumable partial file", "SECONDS"),
+    Option("worker.scratch_dir", "--worker-scratch-dir", _absolute_path,
+           "where worker Pods mount their scratch emptyDir", "PATH"),
     Option("metrics.port", "--metrics-port", _int(0, 65535),
            "port of /metrics and /healthz (0 picks a free port)", "PORT"),
     Option("metrics.bind_address", "--metrics-bind-address", _text,

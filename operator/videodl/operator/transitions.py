@@ -26,7 +26,6 @@ from videodl.api.resource import VideoDownload
 from videodl.api.spec import DeletionPolicy
 from videodl.api.status import (
     Condition,
-    ConditionStatus,
     ConditionType,
     DownloadResult,
     Failure,
@@ -34,7 +33,7 @@ from videodl.api.status import (
     Phase,
     VideoDownloadStatus,
 )
-from videodl.core import backoff
+from videodl.core import backoff, conditions
 from videodl.operator import naming, outcome, removal
 from videodl.operator.outcome import failure_of
 from videodl.operator.podspec import MissingClaimError, PodIdentity, claim_name
@@ -200,38 +199,16 @@ def _conditions(
     generation: int,
     now: datetime.datetime,
 ) -> list[Condition]:
-    """Ready, Reconciling and Stalled for ``phase``, keeping unchanged transition times."""
-    ready = phase == Phase.SUCCEEDED
-    stalled = phase == Phase.FAILED
-    reconciling = phase in (
-        Phase.PENDING,
-        Phase.QUEUED,
-        Phase.RUNNING,
-        Phase.BACKING_OFF,
-        Phase.BLOCKED,
+    """Ready, Reconciling and Stalled for ``phase``, as :mod:`videodl.core.conditions` rules."""
+    computed = conditions.compute(
+        phase=phase,
+        reason=reason,
+        message=message,
+        generation=generation,
+        now=now,
+        previous=[c.model_dump(mode="json", by_alias=True, exclude_none=True) for c in previous],
     )
-    wanted = (
-        (ConditionType.READY, ready),
-        (ConditionType.RECONCILING, reconciling),
-        (ConditionType.STALLED, stalled),
-    )
-    by_type = {c.type: c for c in previous}
-    result = []
-    for kind, value in wanted:
-        status = ConditionStatus.TRUE if value else ConditionStatus.FALSE
-        old = by_type.get(kind.value)
-        changed = old is None or old.status != status
-        result.append(
-            Condition(
-                type=kind.value,
-                status=status,
-                reason=reason,
-                message=message,
-                last_transition_time=now if changed or old is None else old.last_transition_time,
-                observed_generation=generation,
-            )
-        )
-    return result
+    return [Condition.model_validate(c) for c in computed]
 
 
 def _with(
