@@ -11,6 +11,7 @@ disk cache and CPU contention affect them alike. Reported per tool (medians):
 - first request: process start to the server seeing the extraction request (start-up);
 - first byte: process start to the download request (start-up plus extraction);
 - transfer: the download request's duration on the server;
+- CPU: user and system seconds of the process (less sensitive to a busy machine);
 - throughput: file size over wall time, and over transfer time.
 
 The target is a worker/CLI throughput ratio of at least 0.95.
@@ -23,6 +24,7 @@ import dataclasses
 import json
 import os
 import pathlib
+import resource
 import shutil
 import statistics
 import subprocess
@@ -43,6 +45,7 @@ class Sample:
     first_request: float
     first_byte: float
     transfer: float
+    cpu: float
 
 
 def cli_command(url: str, output_dir: pathlib.Path) -> list[str]:
@@ -77,9 +80,12 @@ def measure(
     server: MediaServer, path: str, command: list[str], env: dict[str, str] | None
 ) -> Sample:
     before = len(server.requests(path))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"{command[0]} failed ({done.returncode}):\n{done.stderr[-2000:]}")
     probe, download = server.requests(path)[before:]
@@ -88,6 +94,7 @@ def measure(
         first_request=probe.started_at - started,
         first_byte=download.started_at - started,
         transfer=download.finished_at - download.started_at,
+        cpu=cpu,
     )
 
 
@@ -124,7 +131,7 @@ def main() -> None:
     print(f"\nFile: {size / 1e6:.1f} MB, {args.runs} runs each, medians.\n")
     header = (
         f"{'':<12}{'wall s':>9}{'1st req s':>11}{'1st byte s':>12}"
-        f"{'transfer s':>12}{'MB/s wall':>11}{'MB/s xfer':>11}"
+        f"{'transfer s':>12}{'CPU s':>8}{'MB/s wall':>11}{'MB/s xfer':>11}"
     )
     print(header)
     print("-" * len(header))
@@ -132,7 +139,7 @@ def main() -> None:
         wall, transfer = median(samples, "wall"), median(samples, "transfer")
         print(
             f"{tool:<12}{wall:>9.3f}{median(samples, 'first_request'):>11.3f}"
-            f"{median(samples, 'first_byte'):>12.3f}{transfer:>12.3f}"
+            f"{median(samples, 'first_byte'):>12.3f}{transfer:>12.3f}{median(samples, 'cpu'):>8.3f}"
             f"{size / 1e6 / wall:>11.1f}{size / 1e6 / transfer:>11.1f}"
         )
     cli, worker = results["yt-dlp CLI"], results["worker"]
@@ -140,7 +147,8 @@ def main() -> None:
     ratio_transfer = median(cli, "transfer") / median(worker, "transfer")
     print(
         f"\nThroughput ratio worker/CLI: {ratio_wall:.3f} end to end, "
-        f"{ratio_transfer:.3f} during the transfer (target >= 0.95)."
+        f"{ratio_transfer:.3f} during the transfer (target >= 0.95); "
+        f"CPU time ratio CLI/worker {median(cli, 'cpu') / median(worker, 'cpu'):.3f}."
     )
     print(
         "Worker start-up: "
