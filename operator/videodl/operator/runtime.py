@@ -81,12 +81,15 @@ class Runtime:
 
     async def start(self) -> None:
         """Start the metrics endpoint, the Event poster, reconcile workers and admission."""
-        self._http, self.metrics_port = await serve(
-            self.metrics,
-            host=self.settings.metrics.bind_address,
-            port=self.settings.metrics.port,
-            healthy=self.scheduler.healthy,
-        )
+        address, port = self.settings.metrics.bind_address, self.settings.metrics.port
+        try:
+            self._http, self.metrics_port = await serve(
+                self.metrics, host=address, port=port, healthy=self.scheduler.healthy
+            )
+        except OSError as exc:
+            # Retrying cannot free the port; stop with the reason instead.
+            msg = f"cannot serve metrics on {address}:{port} ({exc.strerror or exc}): set --metrics-port"
+            raise kopf.PermanentError(msg) from exc
         logger.info("metrics and health endpoint on port %d", self.metrics_port)
         self.recorder.start()
         if self.breaker is not None:

@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import pathlib
+import re
 import signal
 import socket
 import subprocess
@@ -39,6 +40,7 @@ __all__ = [
     "worker_rbac",
 ]
 
+_PORT_LINE = re.compile(r"metrics and health endpoint on port (\d+)")
 #: PriorityClass values per level: far below system classes, ordered like the levels.
 _PRIORITY_VALUES = {
     Priority.LOWEST: 1000,
@@ -131,16 +133,18 @@ class OperatorProcess:
     ) -> None:
         self.kubeconfig = kubeconfig
         self.log_path = log_path
-        self.port = free_port()
+        #: The metrics port of the running process (0 until it has said which one it bound).
+        self.port = 0
         self.args = [
             f"--kubeconfig={kubeconfig}",
-            f"--metrics-port={self.port}",
+            "--metrics-port=0",
             "--metrics-bind-address=127.0.0.1",
             *args,
         ]
         self.env = {**os.environ, **(env or {})}
         self.popen: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self._log_offset = 0
         self.starts = 0
 
     @property
@@ -161,8 +165,17 @@ class OperatorProcess:
             env=self.env,
         )
         self.starts += 1
+        self.port = 0
+        self._log_offset = self.log_path.stat().st_size
         if wait:
             self.wait_healthy()
+
+    def _bound_port(self) -> int:
+        """The port this start logged (the operator binds port 0 to a free one)."""
+        with self.log_path.open("rb") as log:
+            log.seek(self._log_offset)
+            found = _PORT_LINE.findall(log.read().decode(errors="replace"))
+        return int(found[-1]) if found else 0
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -171,6 +184,11 @@ class OperatorProcess:
             if self.popen.poll() is not None:
                 msg = f"the operator exited with {self.popen.returncode}:\n{self.tail()}"
                 raise RuntimeError(msg)
+            if not self.port:
+                self.port = self._bound_port()
+                if not self.port:
+                    time.sleep(0.1)
+                    continue
             with contextlib.suppress(OSError, urllib.error.URLError):
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as answer:  # noqa: S310
                     if answer.status == 200:

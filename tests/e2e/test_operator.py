@@ -1,0 +1,625 @@
+"""The operator end to end: real control plane, process node, real worker with yt-dlp and
+ffmpeg against the local media server, the operator as a child process.
+
+Each test gets its own namespace (with PodSecurity ``restricted`` enforced), the worker's
+ServiceAccount and Role, a claim, and an operator watching only that namespace.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import hashlib
+import json
+import pathlib
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from kubernetes import client, watch
+
+from videodl.api import resource
+from videodl.localcluster.mediaserver import MediaServer
+from videodl.operator import naming, testing
+
+if TYPE_CHECKING:
+    from tests.conftest import ClusterHandle
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+CRD_FILE = REPO / "crds" / f"{resource.GROUP}_{resource.PLURAL}.yaml"
+MEDIA_CACHE = pathlib.Path(tempfile.gettempdir()) / "videodl-test-media"
+CLAIM = "media"
+# The process node runs containers on the host's file system, where the cluster's own files
+# may live under /tmp; an emptyDir mounted at /tmp would hide them from the container.
+SCRATCH = "/scratch"
+Json = dict[str, Any]
+
+
+def parse_time(value: str | None) -> datetime.datetime | None:
+    if not value:
+        return None
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+# --- watching what happens -----------------------------------------------------------------
+
+
+class History:
+    """Every VideoDownload and Pod change in a namespace, recorded by two watches with the
+    wall-clock time each change arrived."""
+
+    def __init__(self, api: client.ApiClient, namespace: str) -> None:
+        self._objects = client.CustomObjectsApi(api)
+        self._core = client.CoreV1Api(api)
+        self._namespace = namespace
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._watches: list[watch.Watch] = []
+        self.downloads: list[tuple[float, str, Json]] = []
+        self.pods: list[tuple[float, str, Json]] = []
+        self._threads = [
+            threading.Thread(
+                target=self._run, args=(self._list_downloads, self.downloads), daemon=True
+            ),
+            threading.Thread(target=self._run, args=(self._list_pods, self.pods), daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _list_downloads(self, **kwargs: Any) -> Any:
+        return self._objects.list_namespaced_custom_object(
+            resource.GROUP, resource.VERSION, self._namespace, resource.PLURAL, **kwargs
+        )
+
+    def _list_pods(self, **kwargs: Any) -> Any:
+        return self._core.list_namespaced_pod(self._namespace, **kwargs)
+
+    def _run(self, lister: Callable[..., Any], sink: list[tuple[float, str, Json]]) -> None:
+        version = None
+        while not self._stopped.is_set():
+            stream = watch.Watch()
+            self._watches.append(stream)
+            try:
+                kwargs: Json = {"timeout_seconds": 30, "allow_watch_bookmarks": False}
+                if version:
+                    kwargs["resource_version"] = version
+                for event in stream.stream(lister, **kwargs):
+                    obj = event["object"]
+                    if not isinstance(obj, dict):
+                        obj = self._core.api_client.sanitize_for_serialization(obj)
+                    version = obj.get("metadata", {}).get("resourceVersion", version)
+                    with self._lock:
+                        sink.append((time.time(), event["type"], obj))
+                    if self._stopped.is_set():
+                        break
+            except Exception:  # noqa: BLE001 - a broken watch is restarted from scratch
+                version = None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        for stream in self._watches:
+            stream.stop()
+        for thread in self._threads:
+            thread.join(timeout=35)
+
+    def states(self, name: str) -> list[tuple[float, Json]]:
+        with self._lock:
+            return [(t, o) for t, _, o in self.downloads if o["metadata"]["name"] == name]
+
+    def phases(self, name: str) -> list[str]:
+        """Phases of ``name`` in order, each change once."""
+        seen: list[str] = []
+        for _, obj in self.states(name):
+            phase = (obj.get("status") or {}).get("phase")
+            if phase and (not seen or seen[-1] != phase):
+                seen.append(phase)
+        return seen
+
+    def first_time(self, name: str, phase: str) -> float | None:
+        return next(
+            (t for t, o in self.states(name) if (o.get("status") or {}).get("phase") == phase), None
+        )
+
+    def pod_names(self, component: str = naming.COMPONENT_WORKER) -> dict[str, Json]:
+        """Every Pod ever seen, by name, as last seen."""
+        with self._lock:
+            found: dict[str, Json] = {}
+            for _, _, obj in self.pods:
+                labels = obj["metadata"].get("labels") or {}
+                if labels.get(naming.LABEL_COMPONENT) == component:
+                    found[obj["metadata"]["name"]] = obj
+            return found
+
+
+# --- the test bed --------------------------------------------------------------------------
+
+
+class Bed:
+    """One namespace prepared for downloads, plus the operator and a history."""
+
+    def __init__(self, cluster: ClusterHandle, namespace: str, log_dir: pathlib.Path) -> None:
+        self.cluster = cluster
+        self.namespace = namespace
+        self.log_dir = log_dir
+        self.api = cluster.api_client()
+        self.objects = client.CustomObjectsApi(self.api)
+        self.core = client.CoreV1Api(self.api)
+        self.operator: testing.OperatorProcess | None = None
+        self.history = History(self.api, namespace)
+
+    def start_operator(self, *args: str) -> testing.OperatorProcess:
+        process = testing.OperatorProcess(
+            kubeconfig=self.cluster.kubeconfig,
+            log_path=self.log_dir / "operator.log",
+            args=[
+                f"--namespaces={self.namespace}",
+                f"--instance={self.namespace[:63]}",
+                "--progress-interval-seconds=0.5",
+                "--admission-interval-seconds=0.5",
+                f"--worker-scratch-dir={SCRATCH}",
+                f"--breaker-namespace={self.namespace}",
+                *args,
+            ],
+        )
+        process.start()
+        self.operator = process
+        return process
+
+    def apply(self, *objects: Json) -> None:
+        document = {"apiVersion": "v1", "kind": "List", "items": list(objects)}
+        self.cluster.kubectl("-n", self.namespace, "apply", "-f", "-", input=json.dumps(document))
+
+    def create(self, name: str, spec: Json, **metadata: Any) -> None:
+        self.apply(
+            {
+                "apiVersion": resource.API_VERSION,
+                "kind": resource.KIND,
+                "metadata": {"name": name, **metadata},
+                "spec": {"output": {"persistentVolumeClaim": {"claimName": CLAIM}}, **spec},
+            }
+        )
+
+    def get(self, name: str) -> Json:
+        found: Json = self.objects.get_namespaced_custom_object(
+            resource.GROUP, resource.VERSION, self.namespace, resource.PLURAL, name
+        )
+        return found
+
+    def patch_spec(self, name: str, spec: Json) -> None:
+        self.objects.patch_namespaced_custom_object(
+            resource.GROUP, resource.VERSION, self.namespace, resource.PLURAL, name, {"spec": spec}
+        )
+
+    def wait(self, what: str, check: Callable[[], Any], timeout: float = 120.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(client.ApiException):
+                value = check()
+                if value:
+                    return value
+            if time.monotonic() > deadline:
+                tail = self.operator.tail() if self.operator else ""
+                pytest.fail(f"timed out waiting for {what}\n--- operator log ---\n{tail}")
+            time.sleep(0.2)
+
+    def wait_phase(self, name: str, phase: str, timeout: float = 120.0) -> Json:
+        def reached() -> Json | None:
+            obj = self.get(name)
+            return obj if (obj.get("status") or {}).get("phase") == phase else None
+
+        result: Json = self.wait(f"{name} to be {phase}", reached, timeout)
+        return result
+
+    def worker_pods(self, name: str) -> list[Json]:
+        selector = f"{naming.LABEL_DOWNLOAD}={name},{naming.LABEL_COMPONENT}=worker"
+        pods = self.core.list_namespaced_pod(self.namespace, label_selector=selector)
+        return [self.api.sanitize_for_serialization(p) for p in pods.items]
+
+    def claim_dir(self) -> pathlib.Path:
+        assert self.cluster.storage_dir is not None, "needs the local cluster's storage"
+        bound = self.core.read_namespaced_persistent_volume_claim(CLAIM, self.namespace)
+        volume = self.core.read_persistent_volume(bound.spec.volume_name)
+        return pathlib.Path(volume.spec.local.path)
+
+    def event_reasons(self, name: str) -> list[str]:
+        events = self.core.list_namespaced_event(
+            self.namespace, field_selector=f"involvedObject.name={name}"
+        )
+        ordered = sorted(
+            events.items, key=lambda e: (e.first_timestamp or e.event_time, e.metadata.name)
+        )
+        return [e.reason for e in ordered]
+
+    def close(self) -> None:
+        if self.operator is not None:
+            print("--- operator log ---\n" + self.operator.tail(200))
+            self.operator.close()
+        self.history.stop()
+
+
+@pytest.fixture(scope="module")
+def installed(cluster: ClusterHandle) -> None:
+    """The CRD from crds/ and the five PriorityClasses, applied idempotently."""
+    cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CRD_FILE))
+    cluster.kubectl(
+        "wait", "--for=condition=Established", "--timeout=60s", f"crd/{resource.CRD_NAME}"
+    )
+    document = {"apiVersion": "v1", "kind": "List", "items": testing.priority_classes()}
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(document))
+
+
+@pytest.fixture(scope="module")
+def media() -> Iterator[MediaServer]:
+    with MediaServer(MEDIA_CACHE) as server:
+        yield server
+
+
+@pytest.fixture
+def bed(
+    cluster: ClusterHandle, namespace: str, installed: None, tmp_path: pathlib.Path
+) -> Iterator[Bed]:
+    """A namespace enforcing PodSecurity restricted, with worker access, a claim, a history."""
+    cluster.kubectl(
+        "label", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted"
+    )
+    testbed = Bed(cluster, namespace, tmp_path)
+    testbed.apply(
+        *testing.worker_rbac(namespace),
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": CLAIM},
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "1Gi"}},
+            },
+        },
+    )
+    try:
+        yield testbed
+    finally:
+        testbed.close()
+
+
+def sha256(path: pathlib.Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def condition(obj: Json, kind: str) -> Json:
+    return next(c for c in obj["status"]["conditions"] if c["type"] == kind)
+
+
+def slow_url(media: MediaServer, seconds: float = 6.0) -> str:
+    """The test video served slowly enough that a download takes about ``seconds``."""
+    size = media.library.video.stat().st_size
+    return media.url(f"/media/video.mp4?rate={max(int(size / seconds), 1024)}")
+
+
+# --- the tests -----------------------------------------------------------------------------
+
+
+class TestHappyPath:
+    def test_download_succeeds_with_result_progress_and_conditions(
+        self, bed: Bed, media: MediaServer
+    ) -> None:
+        """Pending, Queued, Running, Succeeded; the file is in the claim; kubectl wait returns."""
+        bed.start_operator()
+        bed.create(
+            "clip",
+            {
+                "url": media.url("/media/video.mp4"),
+                "output": {"persistentVolumeClaim": {"claimName": CLAIM}, "subPath": "videos"},
+            },
+        )
+
+        waited = bed.cluster.kubectl(
+            "-n",
+            bed.namespace,
+            "wait",
+            "--for=condition=Ready",
+            "vdl/clip",
+            "--timeout=180s",
+            check=False,
+        )
+        assert waited.returncode == 0, waited.stderr + (bed.operator.tail() if bed.operator else "")
+
+        obj = bed.get("clip")
+        status = obj["status"]
+        assert bed.history.phases("clip") == ["Pending", "Queued", "Running", "Succeeded"]
+        assert status["attempts"] == 1
+        assert status["observedGeneration"] == obj["metadata"]["generation"]
+        assert parse_time(status["completionTime"]) >= parse_time(status["startTime"])  # type: ignore[operator]
+        assert condition(obj, "Ready")["status"] == "True"
+        assert condition(obj, "Reconciling")["status"] == "False"
+        assert condition(obj, "Stalled")["status"] == "False"
+        assert all(
+            c["observedGeneration"] == obj["metadata"]["generation"] for c in status["conditions"]
+        )
+
+        source = media.library.video
+        (entry,) = status["result"]["files"]
+        assert entry["path"] == "videos/video [video].mp4"
+        assert entry["sizeBytes"] == source.stat().st_size
+        written = bed.claim_dir() / entry["path"]
+        assert sha256(written) == sha256(source) == entry["sha256"]
+        assert status["result"]["extractor"] == "generic"
+
+        progress = status["progress"]
+        assert progress["percent"] == 100
+        assert progress["downloadedBytes"] == progress["totalBytes"] == source.stat().st_size
+
+        (pod,) = bed.worker_pods("clip")
+        assert pod["metadata"]["name"] == status["workerPod"]
+        assert pod["spec"]["priorityClassName"] == "videodl-normal"
+        assert pod["metadata"]["ownerReferences"][0]["uid"] == obj["metadata"]["uid"]
+        assert pod["metadata"]["labels"][naming.LABEL_ATTEMPT] == "1"
+        reasons = bed.event_reasons("clip")
+        assert [r for r in reasons if r in ("Queued", "Started", "Succeeded")] == [
+            "Queued",
+            "Started",
+            "Succeeded",
+        ]
+
+    def test_metrics_endpoint_passes_promtool(self, bed: Bed, media: MediaServer) -> None:
+        """/metrics counts the finished download and passes promtool check metrics."""
+        operator = bed.start_operator()
+        bed.create("clip", {"url": media.url("/media/video.mp4")})
+        bed.wait_phase("clip", "Succeeded")
+
+        def counted() -> str | None:
+            text = operator.scrape()
+            line = 'videodl_downloads_total{failure_class="none",result="succeeded"} 1.0'
+            return text if line in text else None
+
+        text = bed.wait("the success to be counted", counted, timeout=30)
+        assert "videodl_attempts_total 1.0" in text
+        assert 'videodl_queue_depth{priority="Critical"} 0.0' in text
+        checked = subprocess.run(
+            ["promtool", "check", "metrics"],
+            input=text,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        with urllib.request.urlopen(f"{operator.url}/healthz", timeout=10) as health:
+            assert health.status == 200
+
+
+class TestAdmission:
+    def test_limit_of_one_runs_critical_next_then_creation_order(self, bed: Bed) -> None:
+        """With one slot, a Critical download created last starts next; the rest in order."""
+        bed.start_operator(
+            "--max-running=1", f"--worker-command={testing.instant_worker_command(0.5)}"
+        )
+        normal = [f"n{index:02d}" for index in range(20)]
+        bed.apply(
+            *(
+                {
+                    "apiVersion": resource.API_VERSION,
+                    "kind": resource.KIND,
+                    "metadata": {"name": name},
+                    "spec": {
+                        "url": f"https://media.example/{name}",
+                        "output": {"persistentVolumeClaim": {"claimName": CLAIM}},
+                    },
+                }
+                for name in normal
+            )
+        )
+        bed.wait_phase("n00", "Running", timeout=60)
+        bed.create("urgent", {"url": "https://media.example/urgent", "priority": "Critical"})
+        for name in [*normal, "urgent"]:
+            bed.wait_phase(name, "Succeeded", timeout=240)
+
+        started = sorted(
+            [*normal, "urgent"], key=lambda n: bed.history.first_time(n, "Running") or 0.0
+        )
+        assert started == ["n00", "urgent", *normal[1:]]
+        # Never more than one Running at once.
+        running: set[str] = set()
+        with bed.history._lock:  # noqa: SLF001 - the test reads its own recorder
+            for _, _, obj in bed.history.downloads:
+                name = obj["metadata"]["name"]
+                if (obj.get("status") or {}).get("phase") == "Running":
+                    running.add(name)
+                else:
+                    running.discard(name)
+                assert len(running) <= 1, running
+        urgent = bed.worker_pods("urgent")[0]
+        assert urgent["spec"]["priorityClassName"] == "videodl-critical"
+
+
+class TestRetries:
+    def test_503_twice_then_200_succeeds_at_attempt_3_with_backoff(
+        self, bed: Bed, media: MediaServer
+    ) -> None:
+        """Two transient failures back off 2 s then 4 s (less up to 20% jitter); attempt 3 wins."""
+        bed.start_operator("--backoff-jitter=0.2")
+        key = uuid.uuid4().hex[:8]
+        bed.create(
+            "flaky",
+            {
+                "url": media.url(f"/flaky/{key}/2/video.mp4"),
+                "retry": {"maxAttempts": 3, "backoff": {"initialSeconds": 2, "factor": 2}},
+            },
+        )
+        obj = bed.wait_phase("flaky", "Succeeded", timeout=180)
+        assert obj["status"]["attempts"] == 3
+        assert bed.history.phases("flaky") == [
+            "Pending", "Queued", "Running", "BackingOff", "Running", "BackingOff", "Running",
+            "Succeeded",
+        ]  # fmt: skip
+        backoffs = []
+        for _, state in bed.history.states("flaky"):
+            status = state.get("status") or {}
+            if status.get("phase") == "BackingOff":
+                failed = parse_time(status["lastFailure"]["time"])
+                due = parse_time(status["nextAttemptTime"])
+                assert failed is not None
+                assert due is not None
+                gap = (due - failed).total_seconds()
+                if not backoffs or backoffs[-1] != gap:
+                    backoffs.append(gap)
+        assert len(backoffs) == 2, backoffs
+        assert 2 * 0.8 <= backoffs[0] <= 2
+        assert 4 * 0.8 <= backoffs[1] <= 4
+        # Each retry started once its nextAttemptTime had come, and soon after.
+        due_times = []
+        for moment, state in bed.history.states("flaky"):
+            status = state.get("status") or {}
+            if status.get("phase") == "BackingOff":
+                due = parse_time(status["nextAttemptTime"])
+                assert due is not None
+                if not due_times or due_times[-1][0] != due:
+                    due_times.append((due, None))
+            elif status.get("phase") == "Running" and due_times and due_times[-1][1] is None:
+                due_times[-1] = (due_times[-1][0], moment)
+        assert len(due_times) == 2
+        for due, started in due_times:
+            assert started is not None
+            lateness = started - due.timestamp()
+            assert -0.25 <= lateness <= 3.0, f"attempt started {lateness:+.2f}s from {due}"
+        last = obj["status"]["lastFailure"]
+        assert (last["class"], last["reason"]) == ("Transient", "HTTPError503")
+        pods = bed.history.pod_names()
+        attempts = sorted(p["metadata"]["labels"][naming.LABEL_ATTEMPT] for p in pods.values())
+        assert attempts == ["1", "2", "3"]
+
+    def test_404_fails_stalled_then_retry_annotation_runs_it_again(
+        self, bed: Bed, media: MediaServer
+    ) -> None:
+        """A 404 fails after one attempt with Stalled=True; videodl.dev/retry runs it again."""
+        bed.start_operator()
+        bed.create("gone", {"url": media.url("/status/404/gone.mp4")})
+        obj = bed.wait_phase("gone", "Failed", timeout=120)
+        assert obj["status"]["attempts"] == 1
+        assert obj["status"]["lastFailure"]["class"] == "Permanent"
+        assert condition(obj, "Stalled")["status"] == "True"
+        assert condition(obj, "Ready")["status"] == "False"
+        assert condition(obj, "Reconciling")["status"] == "False"
+        assert len(bed.worker_pods("gone")) == 1
+
+        bed.cluster.kubectl(
+            "-n", bed.namespace, "annotate", "vdl/gone", f"{naming.ANNOTATION_RETRY}=first"
+        )
+
+        def retried() -> Json | None:
+            current = bed.get("gone")
+            handled = (
+                current["metadata"].get("annotations", {}).get(naming.ANNOTATION_RETRY_HANDLED)
+            )
+            done = (current.get("status") or {}).get("phase") == "Failed"
+            return (
+                current
+                if handled == "first" and done and len(bed.worker_pods("gone")) == 2
+                else None
+            )
+
+        again = bed.wait("the retried attempt to fail again", retried, timeout=120)
+        assert again["status"]["attempts"] == 1  # a fresh budget
+        assert bed.history.phases("gone")[-3:] == ["Queued", "Running", "Failed"]
+        assert "RetryRequested" in bed.event_reasons("gone")
+
+
+class TestSuspendAndDelete:
+    def test_suspend_stops_the_pod_and_resume_continues_the_partial_file(
+        self, bed: Bed, media: MediaServer
+    ) -> None:
+        """suspend deletes the worker and keeps the .part file; resuming fetches only the rest."""
+        bed.start_operator()
+        size = media.library.video.stat().st_size
+        bed.create("slow", {"url": slow_url(media, seconds=8)})
+
+        def partway() -> bool:
+            progress = (bed.get("slow").get("status") or {}).get("progress") or {}
+            return 0 < (progress.get("downloadedBytes") or 0) < size
+
+        bed.wait("the download to be partway", partway, timeout=90)
+        bed.patch_spec("slow", {"suspend": True})
+        obj = bed.wait_phase("slow", "Suspended", timeout=60)
+        first_pod = obj["status"]["workerPod"]
+        bed.wait(
+            "the worker Pod to stop",
+            lambda: all(
+                p["status"].get("phase") in ("Succeeded", "Failed") for p in bed.worker_pods("slow")
+            ),
+            timeout=60,
+        )
+        parts = list(bed.claim_dir().rglob("*.part"))
+        assert parts, f"no partial file in {sorted(bed.claim_dir().rglob('*'))}"
+        assert 0 < parts[0].stat().st_size < size
+        time.sleep(1)
+        assert bed.get("slow")["status"]["phase"] == "Suspended"
+
+        bed.patch_spec("slow", {"suspend": False})
+        done = bed.wait_phase("slow", "Succeeded", timeout=120)
+        assert done["status"]["workerPod"] != first_pod
+        assert done["status"]["attempts"] == 1  # the stopped attempt did not count
+        assert bed.history.phases("slow")[-4:] == ["Suspended", "Queued", "Running", "Succeeded"]
+        requests = [r for r in media.requests() if r.path.startswith("/media/video.mp4")]
+        assert any((r.range_start or 0) > 0 for r in requests), requests
+        served = sum(r.body_bytes for r in requests)
+        assert served < 2 * size, f"served {served} bytes for a {size}-byte file"
+        (entry,) = done["status"]["result"]["files"]
+        assert sha256(bed.claim_dir() / entry["path"]) == sha256(media.library.video)
+        assert "Suspended" in bed.event_reasons("slow")
+
+    def test_deleting_a_running_download_removes_its_pod(
+        self, bed: Bed, media: MediaServer
+    ) -> None:
+        """Deleting a VideoDownload stops and removes its worker Pod."""
+        bed.start_operator()
+        bed.create("doomed", {"url": slow_url(media, seconds=30)})
+        bed.wait(
+            "the worker to run",
+            lambda: any(p["status"].get("phase") == "Running" for p in bed.worker_pods("doomed")),
+            timeout=90,
+        )
+        started = time.monotonic()
+        bed.cluster.kubectl("-n", bed.namespace, "delete", "vdl/doomed", "--wait=false")
+        bed.wait("the worker Pod to be gone", lambda: not bed.worker_pods("doomed"), timeout=60)
+        assert time.monotonic() - started < 30, "the Pod outlived the download it served"
+
+    def test_deletion_policy_delete_removes_the_file(self, bed: Bed, media: MediaServer) -> None:
+        """With deletionPolicy Delete the downloaded file is removed before the object goes."""
+        bed.start_operator()
+        bed.create("temp", {"url": media.url("/media/video.mp4"), "deletionPolicy": "Delete"})
+        obj = bed.wait_phase("temp", "Succeeded")
+        assert naming.FINALIZER in obj["metadata"]["finalizers"]
+        (entry,) = obj["status"]["result"]["files"]
+        written = bed.claim_dir() / entry["path"]
+        assert written.exists()
+        bed.cluster.kubectl("-n", bed.namespace, "delete", "vdl/temp", "--timeout=120s")
+        assert not written.exists()
+        assert bed.history.pod_names(naming.COMPONENT_CLEANUP), "no cleanup Pod ran"
+
+    def test_pod_deleted_from_under_a_download_is_replaced_without_an_attempt(
+        self, bed: Bed, media: MediaServer
+    ) -> None:
+        """Deleting the running worker Pod starts a new run of the same attempt."""
+        bed.start_operator()
+        bed.create("resilient", {"url": slow_url(media, seconds=8)})
+        first = bed.wait(
+            "the worker to run",
+            lambda: next(
+                (p for p in bed.worker_pods("resilient") if p["status"].get("phase") == "Running"),
+                None,
+            ),
+            timeout=90,
+        )
+        bed.core.delete_namespaced_pod(first["metadata"]["name"], bed.namespace)
+        done = bed.wait_phase("resilient", "Succeeded", timeout=120)
+        assert done["status"]["attempts"] == 1
+        assert done["status"]["workerPod"] != first["metadata"]["name"]
+        labels = [p["metadata"]["labels"] for p in bed.history.pod_names().values()]
+        assert sorted(label[naming.LABEL_RUN] for label in labels) == ["1", "2"]
+        assert {label[naming.LABEL_ATTEMPT] for label in labels} == {"1"}
+        assert "WorkerReplaced" in bed.event_reasons("resilient")
