@@ -7,6 +7,7 @@ termination message (also printed on stdout) and exits with the code of the outc
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import pathlib
@@ -88,6 +89,7 @@ def run_main(environ: Mapping[str, str]) -> int:
                 reason=verdict.reason,
                 message=verdict.message,
                 exit_code=int(verdict.exit_code),
+                time=datetime.datetime.now(datetime.UTC).replace(microsecond=0),
             ),
         )
     text = termination.render(outcome.message)

@@ -70,6 +70,7 @@ class TestFailureEndpoints:
         assert run.returncode == ExitCode.PERMANENT
         failure = assert_failure(run.message, P, "InvalidSpec")
         assert "spec.url" in failure.message
+        assert failure.time is not None
 
 
 class TestRecovery:
