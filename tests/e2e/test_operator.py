@@ -425,7 +425,7 @@ class TestAdmission:
         assert started == ["n00", "urgent", *normal[1:]]
         # Never more than one Running at once.
         running: set[str] = set()
-        with bed.history._lock:  # noqa: SLF001 - the test reads its own recorder
+        with bed.history._lock:
             for _, _, obj in bed.history.downloads:
                 name = obj["metadata"]["name"]
                 if (obj.get("status") or {}).get("phase") == "Running":

@@ -12,11 +12,10 @@ import json
 import random
 import time
 
-from videodl.api import resource
-from videodl.operator import naming, testing
-
 from tests.e2e.test_operator import CLAIM, Bed, bed, installed  # noqa: F401 - fixtures
 
+from videodl.api import resource
+from videodl.operator import naming, testing
 
 DOWNLOADS = 50
 KILLS = 12
@@ -26,7 +25,7 @@ class TestCrashSafety:
     def test_sigkill_at_random_moments_loses_and_repeats_nothing(self, bed: Bed) -> None:  # noqa: F811
         """Every download ends Succeeded exactly once, each attempt has one Pod and one run,
         and no object is ever without a phase once it has one."""
-        rng = random.Random(20261123)  # noqa: S311 - reproducible kill times, not security
+        rng = random.Random(20261123)
         operator = bed.start_operator(
             "--max-running=10", f"--worker-command={testing.instant_worker_command(3.0)}"
         )
