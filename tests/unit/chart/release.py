@@ -205,8 +205,16 @@ def can_i_list(cluster: ClusterHandle, user: str, namespace: str) -> set[tuple[s
 
 
 def operator_log(cluster: ClusterHandle, namespace: str) -> str:
-    """The output of every operator container in ``namespace``, from the process node's logs."""
-    assert cluster.storage_dir is not None, "operator logs are read from the local process node"
+    """The output of every operator container in ``namespace``.
+
+    On the local cluster it comes from the process node's log files (which also keep the
+    output of restarted containers); elsewhere from ``kubectl logs``.
+    """
+    if cluster.storage_dir is None:
+        return cluster.kubectl(
+            "logs", "--namespace", namespace, "-l", "app.kubernetes.io/component=operator",
+            "--all-containers", "--tail=-1",
+        ).stdout  # fmt: skip
     logs_root = cluster.storage_dir.parent / "logs"
     parts = [
         path.read_text(errors="replace")
