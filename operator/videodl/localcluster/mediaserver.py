@@ -322,8 +322,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif host in self.state.host_modes:
             self._send_status(self.state.host_modes[host])
         else:
-            rate = int(query["rate"][0]) if "rate" in query else None
-            self._route_content(parts, query, head=head, rate=rate)
+            rate = query.get("rate", [""])[0]
+            self._route_content(
+                parts, query, head=head, rate=int(rate) if rate.isdigit() and int(rate) else None
+            )
 
     def _route_content(
         self, parts: list[str], query: dict[str, list[str]], *, head: bool, rate: int | None
@@ -339,8 +341,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_page("Nothing to see", "<p>This page has no media.</p>")
             case ["feed", name] if name.endswith(".rss"):
                 title = query.get("title", ["Item"])[0]
-                count = int(query.get("count", ["2"])[0])
-                self._send_feed(name.removesuffix(".rss"), title, count)
+                count = query.get("count", ["2"])[0]
+                self._send_feed(
+                    name.removesuffix(".rss"), title, int(count) if count.isdigit() else 2
+                )
             case ["named", _name]:
                 self._send_media("video.mp4", head=head, rate=rate)
             case ["status", code, *_] if code.isdigit():
