@@ -45,10 +45,23 @@ def progress_patch(progress: Progress) -> dict[str, Any]:
 class KubernetesProgressSink:
     """Patches ``status.progress`` of one VideoDownload from a background thread."""
 
-    def __init__(self, *, name: str, namespace: str, api_client: Any | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        name: str,
+        namespace: str,
+        api_client: Any | None = None,
+        custom_objects: Any | None = None,
+    ) -> None:
+        """Patch VideoDownload ``namespace/name``.
+
+        ``custom_objects`` (a ``CustomObjectsApi`` or a stand-in with its
+        ``patch_namespaced_custom_object_status``) defaults to one on ``api_client``,
+        which defaults to :func:`load_client`.
+        """
         self._name = name
         self._namespace = namespace
-        self._api = client.CustomObjectsApi(api_client or load_client())
+        self._api = custom_objects or client.CustomObjectsApi(api_client or load_client())
         self._pending: Progress | None = None
         self._closed = False
         self._wake = threading.Condition()
