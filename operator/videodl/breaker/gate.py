@@ -117,7 +117,10 @@ class BreakerGate:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._snapshot: Snapshot | None = None
         self._decoded: dict[str, tuple[str, breaker.SiteState]] = {}
-        self._write_lock = asyncio.Lock()
+        #: One lock per site: writes for a site run one at a time, and an admission check
+        #: waits for a write in flight (an outcome that may trip the site) before deciding.
+        self._site_locks: dict[str, asyncio.Lock] = {}
+        self._command_lock = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
         self._commands_pending = False
         self._rejections: set[tuple[str, str, str]] = set()
@@ -196,6 +199,10 @@ class BreakerGate:
         except ValueError:
             return Verdict.allow()  # no host: the download fails on its own, not the site
         pid = _probe_id(candidate)
+        lock = self._site_locks.get(site)
+        if lock is not None and lock.locked():
+            async with lock:
+                pass  # an outcome of this site is being written: decide on its result
         state = self._state(site)
         decision, after = breaker.admit(state, now=self._clock(), probe_id=pid, config=self._config)
         if after != state:
@@ -324,9 +331,10 @@ class BreakerGate:
             data = {site: after.to_configmap_value()} if after != before else {}
             return Change((transition, result), data=data)
 
-        async with self._write_lock:
+        lock = self._site_locks.setdefault(site, asyncio.Lock())
+        async with lock:
             written = await asyncio.to_thread(self._store.update, mutate, start=self._snapshot)
-        self.observe(written.snapshot)
+            self.observe(written.snapshot)
         transition, result = written.result
         if transition is not None and written.wrote:
             self._announce(site, transition)
@@ -353,7 +361,7 @@ class BreakerGate:
             )
 
         try:
-            async with self._write_lock:
+            async with self._command_lock:
                 written = await asyncio.to_thread(self._store.update, mutate, start=self._snapshot)
         except Exception:
             logger.exception("administrator command on the breaker ConfigMap not applied")

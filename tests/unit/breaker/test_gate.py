@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -145,6 +146,23 @@ class TestAdmission:
             assert h.sample("videodl_breaker_state", SITE_A) == 1
             assert h.sample("videodl_breaker_trips_total", SITE_A) == 1
             assert h.sample("videodl_breaker_rejected_admissions_total", SITE_A) == 1
+
+        _run(fake_api, scenario)
+
+    def test_a_check_waits_for_an_outcome_being_written(self, fake_api: FakeConfigMapApi) -> None:
+        """An admission asked while the tripping outcome is in flight sees the trip."""
+
+        async def scenario(h: Harness, _: list[datetime]) -> None:
+            for i in range(CONFIG.failure_threshold - 1):
+                await h.gate.attempt_finished(_candidate(f"a{i}"), THROTTLED)
+            fake_api.before_patch = lambda: time.sleep(0.3)  # a slow apiserver
+            tripping = asyncio.create_task(h.gate.attempt_finished(_candidate("last"), THROTTLED))
+            await asyncio.sleep(0.05)
+            verdict = await h.gate.consider(_candidate("next"))
+            await tripping
+            assert (verdict.allowed, verdict.reason) == (False, "CircuitOpen")
+            # Another site does not wait for it.
+            assert (await h.gate.consider(_candidate("b", HOST_B))).allowed
 
         _run(fake_api, scenario)
 
