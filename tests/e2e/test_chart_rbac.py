@@ -27,6 +27,7 @@ DISCOVERY: Rows = {
     ("customresourcedefinitions.apiextensions.k8s.io", "[]", "list"),
     ("customresourcedefinitions.apiextensions.k8s.io", "[]", "watch"),
 }
+NAMESPACES: Rows = {("namespaces", "[]", "list"), ("namespaces", "[]", "watch")}
 BREAKER: Rows = {
     ("configmaps", "[videodl-breaker]", "get"),
     ("configmaps", "[videodl-breaker]", "list"),
@@ -112,11 +113,12 @@ def test_cluster_wide_operator_can_do_exactly_what_it_uses(cluster_wide: Install
 
 
 def test_namespaced_operator_is_confined_to_its_namespaces(namespaced: Install) -> None:
-    """Serving verbs only in the watched namespace; elsewhere only CRD discovery."""
+    """Serving verbs only in the watched namespace; elsewhere only discovery reads."""
     setup = namespaced
-    assert setup.granted(setup.operator, setup.watched) == SERVING | DISCOVERY
-    assert setup.granted(setup.operator, setup.home) == DISCOVERY | BREAKER
-    assert setup.granted(setup.operator, setup.other) == DISCOVERY
+    discovery = DISCOVERY | NAMESPACES
+    assert setup.granted(setup.operator, setup.watched) == SERVING | discovery
+    assert setup.granted(setup.operator, setup.home) == discovery | BREAKER
+    assert setup.granted(setup.operator, setup.other) == discovery
 
 
 @pytest.mark.parametrize(
