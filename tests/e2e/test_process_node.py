@@ -197,6 +197,30 @@ def test_failing_command_reports_its_exit_code(
     assert (state["exitCode"], state["reason"]) == (3, "Error")
 
 
+def test_volume_over_the_agents_state_directory(
+    cluster: ClusterHandle, namespace: str, core: client.CoreV1Api
+) -> None:
+    """An emptyDir at /tmp, which hides the agent's state under /tmp, still gets every mount."""
+    script = (
+        'test -z "$(ls -A /tmp)" && echo scratch > /tmp/x && '
+        "cat /var/run/secrets/kubernetes.io/serviceaccount/namespace > /dev/termination-log"
+    )
+    apply(
+        cluster,
+        namespace,
+        pod(
+            "scratch",
+            ["sh", "-c", script],
+            container={"volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]},
+            volumes=[{"name": "tmp", "emptyDir": {}}],
+        ),
+    )
+    done = finished(core, namespace, "scratch")
+    state = terminated(done)
+    assert (done["status"]["phase"], state["exitCode"]) == ("Succeeded", 0)
+    assert state["message"] == namespace
+
+
 def test_fallback_to_logs_on_error(
     cluster: ClusterHandle, namespace: str, core: client.CoreV1Api
 ) -> None:

@@ -39,19 +39,37 @@ class TestScript:
             ],
         )
         lines = text.splitlines()
-        assert lines[1].startswith("if [ -d /s/data ]; then /bin/mkdir -p -- /data;")
-        assert (
-            lines[2]
-            == "/bin/mount --bind /s/data /data || fail 'cannot bind-mount /s/data at /data'"
+        assert lines[1] == "exec 10< /s/data || fail 'cannot open volume source /s/data'"
+        assert lines[2] == "exec 11< /s/cfg || fail 'cannot open volume source /s/cfg'"
+        assert lines[3].startswith("exec 12< /state ")
+        assert lines[4].startswith("if [ -d /proc/self/fd/10 ]; then /bin/mkdir -p -- /data;")
+        assert lines[5] == (
+            "/bin/mount --bind /proc/self/fd/10 /data || fail 'cannot bind-mount /s/data at /data'"
         )
-        assert (
-            lines[5]
-            == "/bin/mount -o remount,bind,ro /etc/cfg || fail 'cannot make /etc/cfg read-only'"
+        assert lines[8] == (
+            "/bin/mount -o remount,bind,ro /etc/cfg || fail 'cannot make /etc/cfg read-only'"
         )
-        assert "cd -- '/work dir'" in lines[6]
-        assert lines[7].startswith("command -v -- python3 ")
-        assert lines[8].startswith(": > /state/started")
-        assert lines[9].startswith("exec /usr/bin/setpriv --reuid=0 --regid=0 --clear-groups")
+        assert "cd -- '/work dir'" in lines[9]
+        assert lines[10].startswith("command -v -- python3 ")
+        assert lines[11].startswith(": > /proc/self/fd/12/started")
+        assert lines[12] == "exec 10<&- 11<&- 12<&-"
+        assert lines[13].startswith("exec /usr/bin/setpriv --reuid=0 --regid=0 --clear-groups")
+
+    def test_sources_are_opened_before_any_mount(self) -> None:
+        """Every source is held open before the first mount, which may hide the agent's state."""
+        text = build(
+            ["true"],
+            mounts=[
+                volumeplan.Mount("/tmp/state/empty", "/tmp", read_only=False),
+                volumeplan.Mount("/tmp/state/term", "/dev/termination-log", read_only=False),
+            ],
+        )
+        lines = text.splitlines()
+        first_mount = next(i for i, line in enumerate(lines) if "/bin/mount --bind" in line)
+        opened = [line for line in lines[:first_mount] if line.startswith("exec 1")]
+        assert len(opened) == 3, "two sources and the marker directory"
+        commands = [line.split("|| fail")[0] for line in lines[first_mount:]]
+        assert not any("/tmp/state" in command for command in commands)
 
     def test_file_targets_are_created_as_empty_files(self) -> None:
         """A file source gets an empty file as mount point, in a created parent directory."""
@@ -119,4 +137,4 @@ class TestLaunchArgv:
         """The script runs under unshare with a private mount namespace."""
         argv = mountscript.launch_argv("echo", TOOLS)
         assert argv[:5] == ["/usr/bin/unshare", "--mount", "--propagation", "private", "--"]
-        assert argv[5:] == ["/bin/sh", "-c", "echo"]
+        assert argv[5:] == ["/bin/bash", "-c", "echo"]

@@ -42,16 +42,23 @@ class StartupError(RuntimeError):
 
 
 def resolve_tools(search_path: str) -> mountscript.Tools:
-    """Absolute paths of unshare, sh, mkdir, mount and setpriv; StartupError if one is missing."""
+    """Absolute paths of unshare, bash, mkdir, mount and setpriv; StartupError if one is missing."""
     found: dict[str, str] = {}
-    for tool in ("unshare", "sh", "mkdir", "mount", "setpriv"):
+    # The start script runs under bash (it numbers descriptors from 10).
+    for field, tool in (
+        ("unshare", "unshare"),
+        ("sh", "bash"),
+        ("mkdir", "mkdir"),
+        ("mount", "mount"),
+        ("setpriv", "setpriv"),
+    ):
         location = shutil.which(tool, path=search_path + os.pathsep + DEFAULT_PATH)
         if location is None:
             raise StartupError(
                 f"{tool} was not found on PATH; the process node needs util-linux (unshare, "
-                "mount, setpriv) and a POSIX shell"
+                "mount, setpriv) and bash"
             )
-        found[tool] = location
+        found[field] = location
     return mountscript.Tools(**found)
 
 

@@ -1,11 +1,15 @@
 """The shell script that starts a container: private mounts, working directory, identity, exec.
 
-The agent runs `unshare --mount --propagation private -- sh -c <script>`; the script, still
-root in the new mount namespace, creates missing mount points on the host (directories for
-directory sources, empty files for file sources), bind-mounts every volume, remounts read-only
+The agent runs `unshare --mount --propagation private -- bash -c <script>`; the script, still
+root in the new mount namespace, first opens every volume source (and the directory of the
+start marker) as a file descriptor, because a mount can hide the agent's own state directory:
+a Pod that mounts an emptyDir at /tmp hides a state directory under /tmp. Then it creates
+missing mount points on the host (directories for directory sources, empty files for file
+sources), bind-mounts every volume from its descriptor (`/proc/self/fd/N`), remounts read-only
 ones, enters the working directory, checks that the command exists, leaves a marker that the
-setup succeeded, and execs the command through `setpriv` with the container's uid, gid and
-groups. A setup failure exits 128 with a message on stderr (the container's log).
+setup succeeded, closes the descriptors and execs the command through `setpriv` with the
+container's uid, gid and groups. A setup failure exits 128 with a message on stderr (the
+container's log).
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ class Tools:
     """Absolute paths of the util-linux and shell tools the script uses."""
 
     unshare: str = "/usr/bin/unshare"
-    sh: str = "/bin/sh"
+    # bash, not sh: the script opens descriptors numbered 10 and up.
+    sh: str = "/bin/bash"
     mkdir: str = "/bin/mkdir"
     mount: str = "/bin/mount"
     setpriv: str = "/usr/bin/setpriv"
@@ -57,9 +62,12 @@ def _setpriv(identity: Identity, tools: Tools) -> list[str]:
     return argv
 
 
-def _mount_lines(mount: volumeplan.Mount, tools: Tools) -> list[str]:
+_FIRST_FD = 10
+
+
+def _mount_lines(mount: volumeplan.Mount, fd: int, tools: Tools) -> list[str]:
     q = shlex.quote
-    src, dst = q(mount.source), q(mount.target)
+    src, dst = f"/proc/self/fd/{fd}", q(mount.target)
     parent = q(posixpath.dirname(mount.target) or "/")
     create = (
         f"if [ -d {src} ]; then {q(tools.mkdir)} -p -- {dst}; "
@@ -95,13 +103,25 @@ def script(
     command = argv[0]
     not_found = f'exec: "{command}": executable file not found in $PATH'
     lines = [f"fail() {{ printf 'process node: %s\\n' \"$1\" >&2; exit {SETUP_FAILED_EXIT}; }}"]
-    for mount in mounts:
-        lines += _mount_lines(mount, tools)
+    marker_fd = _FIRST_FD + len(mounts)
+    for fd, mount in enumerate(mounts, start=_FIRST_FD):
+        lines.append(
+            f"exec {fd}< {q(mount.source)} || fail {q(f'cannot open volume source {mount.source}')}"
+        )
+    marker_dir, marker_name = posixpath.split(started_marker)
+    lines.append(
+        f"exec {marker_fd}< {q(marker_dir or '/')} || fail {q('cannot open the marker directory')}"
+    )
+    for fd, mount in enumerate(mounts, start=_FIRST_FD):
+        lines += _mount_lines(mount, fd, tools)
+    closes = " ".join(f"{fd}<&-" for fd in range(_FIRST_FD, marker_fd + 1))
     lines += [
         f"{q(tools.mkdir)} -p -- {q(working_dir)} && cd -- {q(working_dir)} "
         f"|| fail {q(f'cannot enter working directory {working_dir}')}",
         f"command -v -- {q(command)} >/dev/null 2>&1 || fail {q(not_found)}",
-        f": > {q(started_marker)} || fail {q('cannot write the start marker')}",
+        f": > /proc/self/fd/{marker_fd}/{q(marker_name)} "
+        f"|| fail {q('cannot write the start marker')}",
+        f"exec {closes}",
         "exec " + " ".join(q(part) for part in [*_setpriv(identity, tools), *argv]),
     ]
     return "\n".join(lines) + "\n"
