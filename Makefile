@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps venv binaries lint crds generate check-generated test test-unit test-e2e bench demo cluster clean
+.PHONY: help deps venv binaries lint crds generate check-generated test test-unit test-e2e bench demo demo-clean cluster clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -53,3 +53,9 @@ cluster: venv binaries ## run a local cluster in the foreground (Ctrl-C stops it
 
 clean: ## remove the virtualenv and caches inside the repo (the binary cache stays)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+demo: deps venv binaries ## local cluster + chart + real downloads, with live progress
+	$(BIN)/python -m videodl.localcluster.demo --state-dir .demo
+
+demo-clean: ## remove what the demo left (.demo: cluster state, downloaded files, media)
+	rm -rf .demo
