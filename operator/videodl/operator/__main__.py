@@ -39,15 +39,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     registry = kopf.OperatorRegistry()
     handlers.register(registry, runtime)
     namespaces = config.watch.namespaces
+    # kopf itself always runs standalone: it only watches. With --peering, the replicas
+    # elect the one that writes through a Lease (see videodl.operator.leader).
     asyncio.run(
         kopf.operator(
             registry=registry,
             standalone=True,
             clusterwide=not namespaces,
             namespaces=list(namespaces),
+            stop_flag=runtime.stop_flag,
         )
     )
-    return 0
+    return 1 if runtime.lost_leadership else 0
 
 
 if __name__ == "__main__":

@@ -130,6 +130,8 @@ class Controller:
         self.changed = asyncio.Event()
         #: Set once kopf has listed every watched object (its indexes are complete).
         self.ready = asyncio.Event()
+        #: Set while this replica may write (always, unless several replicas elect one).
+        self.leading = asyncio.Event()
         self._pods_by_owner: dict[str, set[Key]] = collections.defaultdict(set)
         self._locks: dict[Key, asyncio.Lock] = {}
         self._failures: dict[Key, int] = {}
@@ -201,6 +203,7 @@ class Controller:
     async def run_worker(self) -> None:
         """Reconcile queued keys forever (start several of these)."""
         await self.ready.wait()
+        await self.leading.wait()
         while True:
             key = await self.queue.get()
             try:

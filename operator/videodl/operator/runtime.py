@@ -22,6 +22,7 @@ from videodl.operator import login, naming
 from videodl.operator.controller import Controller
 from videodl.operator.gate import AdmissionGate
 from videodl.operator.kube import Kube
+from videodl.operator.leader import Leadership, own_identity, own_namespace
 from videodl.operator.metrics import Metrics, serve
 from videodl.operator.recorder import Recorder
 from videodl.operator.scheduler import Scheduler
@@ -63,6 +64,16 @@ class Runtime:
             gate=self.gate,
         )
         self.scheduler = Scheduler(self.controller, settings.admission, self.gate)
+        #: Set to stop kopf (and so the operator), e.g. when the Lease is lost.
+        self.stop_flag = asyncio.Event()
+        self.leadership: Leadership | None = None
+        if settings.peering is not None:
+            self.leadership = Leadership(
+                self.kube,
+                namespace=own_namespace(settings.breaker.configmap_namespace),
+                name=settings.peering,
+                identity=own_identity(),
+            )
         self.metrics_port: int | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._http: web.AppRunner | None = None
@@ -99,6 +110,26 @@ class Runtime:
                 asyncio.create_task(self.controller.run_worker(), name=f"reconcile-{index}")
             )
         self._tasks.append(asyncio.create_task(self.scheduler.run(), name="admission"))
+        if self.leadership is None:
+            self.controller.leading.set()
+        else:
+            self._tasks.append(asyncio.create_task(self.leadership.run(), name="lease"))
+            self._tasks.append(asyncio.create_task(self._follow_leadership(), name="leadership"))
+
+    @property
+    def lost_leadership(self) -> bool:
+        return self.leadership is not None and self.leadership.lost.is_set()
+
+    async def _follow_leadership(self) -> None:
+        """Write only while holding the Lease; stop the operator when it is lost."""
+        assert self.leadership is not None
+        await self.leadership.leading.wait()
+        self.controller.leading.set()
+        self.controller.changed.set()
+        await self.leadership.lost.wait()
+        # Another replica may be writing already: stop at once, restart as a standby.
+        self.controller.leading.clear()
+        self.stop_flag.set()
 
     async def stop(self) -> None:
         """Stop everything started by :meth:`start` (workers are never left half-way)."""
@@ -113,4 +144,6 @@ class Runtime:
         if self._http is not None:
             await self._http.cleanup()
             self._http = None
+        if self.leadership is not None and not self.leadership.lost.is_set():
+            await self.leadership.release()
         self.kube.close()

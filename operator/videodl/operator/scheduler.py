@@ -93,7 +93,7 @@ class Scheduler:
                 pass
             controller.changed.clear()
             sleep = self._settings.interval_seconds
-            if controller.ready.is_set():
+            if controller.ready.is_set() and controller.leading.is_set():
                 try:
                     sleep = min(sleep, await self.run_pass())
                 except asyncio.CancelledError:
