@@ -10,13 +10,15 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubernetes import client
-from tests.conftest import ClusterHandle
 
 from videodl.breaker import store
 from videodl.core import breaker
+
+if TYPE_CHECKING:
+    from tests.conftest import ClusterHandle
 
 CONFIGMAP = "videodl-breaker"
 URL = "http://127.0.0.1:8080/media/video.mp4"
@@ -37,6 +39,7 @@ from videodl.core import breaker
 from videodl.operator import outcome
 from videodl.operator.gate import Candidate
 from videodl.operator.kube import Kube
+
 
 args = json.loads(sys.argv[1])
 OUTCOMES = {

@@ -7,11 +7,14 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from kubernetes import client
-from tests.conftest import ClusterHandle
 
 from videodl.breaker import store
+
+if TYPE_CHECKING:
+    from tests.conftest import ClusterHandle
 
 CONFIGMAP = "videodl-breaker"
 SITE = "generic.127.0.0.1"
@@ -39,6 +42,7 @@ WRITER = r"""
 import json, sys
 from kubernetes import client, config
 from videodl.breaker import store
+
 
 kubeconfig, namespace, name, key, writer, count = sys.argv[1:]
 api = client.CoreV1Api(config.new_client_from_config(config_file=kubeconfig))
