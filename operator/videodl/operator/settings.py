@@ -33,6 +33,7 @@ __all__ = [
     "default_priority_class_names",
     "help_text",
     "load",
+    "reference_table",
 ]
 
 _DNS_SUBDOMAIN = re.compile(DNS_SUBDOMAIN_PATTERN)
@@ -492,6 +493,32 @@ def _cross_checks(settings: Settings) -> list[str]:
             "the maximum"
         )
     return problems
+
+
+def _default_text(value: Any) -> str:
+    if value is None or value == ():
+        return "(unset)"
+    if isinstance(value, tuple):
+        return shlex.join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        pairs = (f"{getattr(k, 'value', k)}={v}" for k, v in value.items())
+        return ",".join(pairs)
+    return str(value)
+
+
+def reference_table() -> str:
+    """The settings as a Markdown table: flag, variable, default, meaning."""
+    defaults = Settings()
+    rows = ["| Flag | Environment variable | Default | Meaning |", "|---|---|---|---|"]
+    for option in OPTIONS:
+        value: Any = defaults
+        for part in option.path.split("."):
+            value = getattr(value, part)
+        default = _default_text(value).replace("|", "\\|")
+        if option.path == "worker.command" or option.path == "worker.cleanup_command":
+            default = default.replace(sys.executable, "<python>")
+        rows.append(f"| `{option.flag}` | `{option.env}` | `{default}` | {option.help} |")
+    return "\n".join(rows) + "\n"
 
 
 def help_text() -> str:

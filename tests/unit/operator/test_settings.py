@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import sys
 
 import pytest
@@ -111,3 +112,17 @@ class TestErrors:
         for option in settings.OPTIONS:
             assert option.flag in text
             assert option.env in text
+
+
+class TestReference:
+    def test_docs_table_is_current(self) -> None:
+        """docs/operator.md lists every setting with its variable and default, as generated."""
+        docs = pathlib.Path(__file__).resolve().parents[3] / "docs" / "operator.md"
+        text = docs.read_text()
+        start = text.index("<!-- settings table:")
+        start = text.index("\n", start) + 1
+        end = text.index("<!-- end of settings table -->")
+        assert text[start:end] == settings.reference_table(), (
+            "docs/operator.md is stale: replace the settings table with the output of "
+            "python -c 'from videodl.operator import settings; print(settings.reference_table())'"
+        )
