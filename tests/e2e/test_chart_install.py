@@ -7,11 +7,7 @@ from typing import Any
 from tests.conftest import ClusterHandle
 from tests.unit.chart import release
 
-CRDS = (
-    "videodownloads.videodl.dev",
-    "clusterkopfpeerings.kopf.dev",
-    "kopfpeerings.kopf.dev",
-)
+CRDS = ("videodownloads.videodl.dev",)
 
 
 def _deployment_env(cluster: ClusterHandle, name: str, namespace: str) -> dict[str, str]:

@@ -94,7 +94,7 @@ chart's appVersion).
 {{- default .Release.Namespace .Values.breaker.configMap.namespace }}
 {{- end }}
 
-{{/* "true" when more than one replica runs, so kopf peering picks the active one. */}}
+{{/* "true" when more than one replica runs, so a Lease elects the active one. */}}
 {{- define "videodl.peering" -}}
 {{- if gt (int .Values.operator.replicas) 1 }}true{{ end }}
 {{- end }}
@@ -174,11 +174,18 @@ workers and operator. Each is always set, so the chart, not an image default, de
   value: {{ .Values.operator.scratchDir | quote }}
 - name: TMPDIR
   value: {{ .Values.operator.scratchDir | quote }}
-# kopf names this replica in the peering object after its Pod.
+# kopf names the process after its Pod; without it kopf looks the user up in /etc/passwd,
+# which has no entry for the numeric UID the container runs as.
 - name: POD_ID
   valueFrom:
     fieldRef:
       fieldPath: metadata.name
+# Where the Lease of several replicas lives, when the ServiceAccount's namespace file is
+# not mounted.
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
 {{- range $name, $value := $env }}
 - name: {{ $name }}
   value: {{ $value | toString | quote }}
@@ -211,16 +218,6 @@ least the code needs; see docs/install.md for the calls behind each verb.
   verbs: [create]
 {{- end }}
 
-{{/* kopf's keep-alives in the peering object ($.resource named $.name). */}}
-{{- define "videodl.peeringRules" -}}
-- apiGroups: [kopf.dev]
-  resources: [{{ .resource }}]
-  verbs: [list, watch]
-- apiGroups: [kopf.dev]
-  resources: [{{ .resource }}]
-  resourceNames: [{{ .name | quote }}]
-  verbs: [get, patch]
-{{- end }}
 
 {{/* Labels the operator puts on every worker Pod (the NetworkPolicy selects by them). */}}
 {{- define "videodl.workerPodLabels" -}}

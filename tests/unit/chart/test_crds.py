@@ -1,16 +1,13 @@
-"""The chart ships the repository's generated CRDs unchanged, plus kopf's peering CRDs."""
+"""The chart ships the repository's generated CRDs unchanged, and no other."""
 
 from __future__ import annotations
 
 import pathlib
 
-import yaml
-
 from . import rendering
 
 TOP_LEVEL = rendering.REPO / "crds"
 CHART_CRDS = rendering.CHART / "crds"
-PEERING = "kopf.dev_peerings.yaml"
 
 
 def _names(directory: pathlib.Path) -> set[str]:
@@ -29,27 +26,6 @@ def test_chart_crds_equal_top_level_crds() -> None:
         )
 
 
-def test_chart_has_no_other_crds_than_peering() -> None:
-    """Besides the copies, the chart's crds/ holds only kopf's peering CRDs."""
-    assert _names(CHART_CRDS) - _names(TOP_LEVEL) == {PEERING}
-
-
-def test_peering_crds_match_what_kopf_looks_for() -> None:
-    """The peering CRDs declare the group, plurals and scopes kopf's selectors use."""
-    from kopf._cogs.structs import references
-
-    docs = list(yaml.safe_load_all((CHART_CRDS / PEERING).read_text()))
-    declared = {
-        (d["spec"]["group"], d["spec"]["names"]["plural"], d["spec"]["scope"]) for d in docs
-    }
-    cluster = references.CLUSTER_PEERINGS_K
-    namespaced = references.NAMESPACED_PEERINGS_K
-    assert declared == {
-        (cluster.group, cluster.any_name, "Cluster"),
-        (namespaced.group, namespaced.any_name, "Namespaced"),
-    }
-    for doc in docs:
-        status = doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]
-        # kopf keeps each peer's keep-alive under status.<identity>; nothing may prune it.
-        assert status["x-kubernetes-preserve-unknown-fields"] is True
-        assert doc["spec"]["versions"][0]["name"] == cluster.version
+def test_chart_has_no_other_crds() -> None:
+    """The chart's crds/ holds nothing the repository's crds/ does not."""
+    assert _names(CHART_CRDS) == _names(TOP_LEVEL)

@@ -59,7 +59,7 @@ def test_all_options_render_the_optional_objects() -> None:
     """Every optional part appears when switched on, in every namespace it belongs to."""
     manifests = rendering.render(rendering.ALL_OPTIONS_NAMESPACED)
     assert len(rendering.by_kind(manifests, "ServiceMonitor")) == 1
-    assert len(rendering.by_kind(manifests, "KopfPeering")) == 2
+    assert len(rendering.by_kind(manifests, "Lease")) == 1
     policies = rendering.by_kind(manifests, "NetworkPolicy")
     assert sorted(p["metadata"]["namespace"] for p in policies) == ["archive", "media"]
     dashboards = [
@@ -71,9 +71,9 @@ def test_all_options_render_the_optional_objects() -> None:
 
 
 def test_optional_objects_are_absent_by_default() -> None:
-    """Without asking, no ServiceMonitor, dashboard, NetworkPolicy or peering object renders."""
+    """Without asking, no ServiceMonitor, dashboard, NetworkPolicy or Lease renders."""
     kinds = {m["kind"] for m in rendering.render()}
-    assert not kinds & {"ServiceMonitor", "NetworkPolicy", "KopfPeering", "ClusterKopfPeering"}
+    assert not kinds & {"ServiceMonitor", "NetworkPolicy", "Lease"}
 
 
 def test_render_refuses_a_too_old_kubernetes() -> None:

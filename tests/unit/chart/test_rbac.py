@@ -53,14 +53,10 @@ def permissions(role: dict[str, Any]) -> set[tuple[str, str, str, str]]:
     }
 
 
-def peering(resource: str) -> set[tuple[str, str, str, str]]:
-    """kopf's peering: list and watch the kind, read and patch the one object."""
-    return {
-        ("kopf.dev", resource, "", "list"),
-        ("kopf.dev", resource, "", "watch"),
-        ("kopf.dev", resource, "videodl", "get"),
-        ("kopf.dev", resource, "videodl", "patch"),
-    }
+LEADER = {
+    ("coordination.k8s.io", "leases", "videodl", "get"),
+    ("coordination.k8s.io", "leases", "videodl", "update"),
+}
 
 
 def _grants(manifests: list[dict[str, Any]], subject: str) -> dict[tuple[str, str], set[Any]]:
@@ -106,13 +102,16 @@ def test_namespaced_operator_gets_roles_in_its_namespaces_only() -> None:
     }
 
 
-def test_peering_adds_the_peering_object_only_with_replicas() -> None:
-    """Several replicas add kopf's peering verbs, on the peering object's name."""
-    cluster = _grants(rendering.render({"operator": {"replicas": 2}}), FULLNAME)
-    assert cluster[("*", FULLNAME)] == SERVING | peering("clusterkopfpeerings")
-    values = {"operator": {"replicas": 2}, "watch": {"namespaces": ["media"]}}
-    namespaced = _grants(rendering.render(values), FULLNAME)
-    assert namespaced[("media", FULLNAME)] == SERVING | peering("kopfpeerings")
+def test_replicas_add_the_lease_only() -> None:
+    """Several replicas may read and renew their one Lease, in the release namespace only."""
+    manifests = rendering.render({"operator": {"replicas": 2}})
+    grants = _grants(manifests, FULLNAME)
+    assert grants[(rendering.NAMESPACE, f"{FULLNAME}-leader")] == LEADER
+    assert grants[("*", FULLNAME)] == SERVING
+    lease = rendering.one(manifests, "Lease", "videodl")
+    assert lease["metadata"]["namespace"] == rendering.NAMESPACE
+    single = _grants(rendering.render(), FULLNAME)
+    assert (rendering.NAMESPACE, f"{FULLNAME}-leader") not in single
 
 
 def test_breaker_create_only_when_the_chart_does_not_create_the_configmap() -> None:

@@ -200,10 +200,10 @@ def test_worker_digest_pins_the_worker_image() -> None:
 
 @pytest.mark.parametrize("replicas", [1, 2])
 def test_peering_flag_follows_replicas(replicas: int) -> None:
-    """One replica runs standalone (no flag); more run --peering with the peering object name."""
+    """One replica runs --standalone; more run --peering with the Lease's name."""
     deployment = rendering.one(rendering.render({"operator": {"replicas": replicas}}), "Deployment")
     container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert container.get("args") == (None if replicas == 1 else ["--peering=videodl"])
+    assert container["args"] == (["--standalone"] if replicas == 1 else ["--peering=videodl"])
 
 
 def test_values_file_parses() -> None:
