@@ -25,6 +25,7 @@ import logging
 import random
 import secrets
 import socket
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, TypeVar
 
@@ -54,6 +55,10 @@ _AUTOMATIC_TRIPS: Final = frozenset(
 )
 _MAX_REJECTIONS_REMEMBERED: Final = 10_000
 _MAX_SITES_REMEMBERED: Final = 50_000
+#: Pause in recording outcomes after the ConfigMap could not be read or written.
+STORE_RETRY_SECONDS: Final = 30
+#: Answers that mean the ConfigMap cannot be used at all: forbidden, namespace not found.
+_UNUSABLE: Final = frozenset({403, 404})
 
 
 def breaker_config(settings: BreakerSettings) -> breaker.BreakerConfig:
@@ -126,6 +131,8 @@ class BreakerGate:
         self._rejections: set[tuple[str, str, str]] = set()
         self._bad_values: set[tuple[str, str]] = set()
         self._sites: dict[str, str] = {}
+        #: Until when (monotonic) outcomes are not recorded because the ConfigMap failed.
+        self._store_down_until = 0.0
 
     @classmethod
     def from_settings(
@@ -167,6 +174,7 @@ class BreakerGate:
                 self._store.name,
                 exc,
             )
+            self._store_down_until = time.monotonic() + STORE_RETRY_SECONDS
         if self._watch_enabled:
             self._watch = ConfigMapWatch(
                 api=self._store.api,
@@ -257,7 +265,27 @@ class BreakerGate:
             )
             return new, transition, None
 
-        await self._write(site, step)
+        if time.monotonic() < self._store_down_until:
+            logger.debug("site %s: outcome of %s not recorded: ConfigMap unavailable", site, pid)
+            return
+        try:
+            await self._write(site, step)
+        except client.ApiException as exc:
+            if exc.status not in _UNUSABLE:
+                raise
+            # Without a usable ConfigMap (no namespace, no RBAC) every outcome would cost
+            # failing requests: pause recording for a while, warn once per pause.
+            self._store_down_until = time.monotonic() + STORE_RETRY_SECONDS
+            logger.warning(
+                "site %s: outcome not recorded, circuit breaker ConfigMap %s/%s unusable "
+                "(%s %s); outcomes are dropped for %ds",
+                site,
+                self._store.namespace,
+                self._store.name,
+                exc.status,
+                exc.reason,
+                STORE_RETRY_SECONDS,
+            )
 
     # --- the ConfigMap copy ---------------------------------------------------------------
 
@@ -272,6 +300,7 @@ class BreakerGate:
         if not _newer(snapshot, self._snapshot):
             return
         self._snapshot = snapshot
+        self._store_down_until = 0.0  # it exists and can be read: record outcomes again
         self._refresh_metrics(snapshot.data)
         if any(a in snapshot.annotations for a in admin.COMMAND_ANNOTATIONS):
             self._schedule_commands()

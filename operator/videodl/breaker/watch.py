@@ -22,7 +22,7 @@ __all__ = ["ConfigMapWatch"]
 logger = logging.getLogger(__name__)
 
 _SERVER_TIMEOUT_SECONDS = 240
-_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
+_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
 
 class ConfigMapWatch:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from kubernetes import client
 from prometheus_client import CollectorRegistry
 
@@ -374,5 +375,36 @@ class TestFailures:
             verdict = await h.gate.consider(_candidate("p"))
             assert (verdict.allowed, verdict.reason) == (False, "CircuitStateUnavailable")
             assert "could not be updated" in verdict.message
+
+        _run(fake_api, scenario)
+
+    def test_an_unusable_configmap_leaves_sites_closed(self, fake_api: FakeConfigMapApi) -> None:
+        """Without its namespace the breaker admits everything and stops asking for a while."""
+
+        def no_namespace(namespace: str, body: client.V1ConfigMap) -> client.V1ConfigMap:
+            raise client.ApiException(status=404, reason="NotFound")
+
+        fake_api.create_namespaced_config_map = no_namespace  # type: ignore[method-assign]
+
+        async def scenario(h: Harness, _: list[datetime]) -> None:
+            assert (await h.gate.consider(_candidate("a"))).allowed
+            fake_api.calls.clear()
+            for i in range(CONFIG.failure_threshold + 1):
+                await h.gate.attempt_finished(_candidate(f"a{i}"), THROTTLED)
+            assert fake_api.calls == []  # paused since the failed start
+            assert (await h.gate.consider(_candidate("b"))).allowed
+
+        _run(fake_api, scenario)
+
+    def test_other_errors_reach_the_caller(self, fake_api: FakeConfigMapApi) -> None:
+        """A passing apiserver failure is not hidden: the operator logs it and goes on."""
+
+        async def scenario(h: Harness, _: list[datetime]) -> None:
+            def unavailable(*args: object, **kwargs: object) -> client.V1ConfigMap:
+                raise client.ApiException(status=503, reason="ServiceUnavailable")
+
+            fake_api.patch_namespaced_config_map = unavailable  # type: ignore[method-assign]
+            with pytest.raises(client.ApiException, match="ServiceUnavailable"):
+                await h.gate.attempt_finished(_candidate("a"), THROTTLED)
 
         _run(fake_api, scenario)
