@@ -287,46 +287,80 @@ class Controller:
         plan: transitions.Plan,
     ) -> bool:
         """Carry out ``plan``; True when something was written (deciding again may help)."""
-        namespace, name = key
         current = record
         wrote = False
         if plan.status is not None:
-            patch = patches.status_patch(observation.status, plan.status)
-            if patch:
-                try:
-                    body = await self.kube.patch_download_status(namespace, name, patch)
-                except ApiError as exc:
-                    if exc.not_found:
-                        return False
-                    raise
-                current = self._store_download(key, body)
-                self.metrics.record_status(observation.status, plan.status)
-                self.changed.set()
-                wrote = True
-
+            written = await self._write_status(key, record, observation, plan.status)
+            if written is None:
+                return False  # the object is gone
+            wrote = written is not record
+            current = written
         if plan.add_finalizer or plan.remove_finalizer or plan.retry_handled:
-            updated = await self._patch_metadata(key, current, plan)
-            if updated is None:
+            patched = await self._patch_metadata(key, current, plan)
+            if patched is None:
                 return wrote
-            current = updated
+            current = patched
             wrote = True
+        wrote = await self._write_pods(key, current, plan) or wrote
+        if plan.delete_download:
+            try:
+                await self.kube.delete_download(key[0], key[1], current.uid)
+            except ApiError as exc:
+                if not (exc.not_found or exc.conflict):
+                    raise
+            wrote = True
+        if plan.events:
+            self.recorder.record(
+                namespace=key[0],
+                name=key[1],
+                uid=current.uid,
+                resource_version=current.resource_version,
+                events=plan.events,
+            )
+        if plan.outcome is not None:
+            await self._tell_gate(current, plan.outcome)
+        return wrote
 
+    async def _write_status(
+        self,
+        key: Key,
+        record: DownloadRecord,
+        observation: transitions.Observation,
+        status: VideoDownloadStatus,
+    ) -> DownloadRecord | None:
+        """Patch what changed in status; the record afterwards (None: the object is gone)."""
+        patch = patches.status_patch(observation.status, status)
+        if not patch:
+            return record
+        try:
+            body = await self.kube.patch_download_status(key[0], key[1], patch)
+        except ApiError as exc:
+            if exc.not_found:
+                return None
+            raise
+        self.metrics.record_status(observation.status, status)
+        self.changed.set()
+        return self._store_download(key, body)
+
+    async def _write_pods(self, key: Key, current: DownloadRecord, plan: transitions.Plan) -> bool:
+        """Pod deletions, then the worker or cleanup Pod to create; True if any was written."""
+        namespace = key[0]
         for pod_name in plan.delete_pods:
             pod = self.pods.get((namespace, pod_name))
             deleted = await self.kube.delete_pod(namespace, pod_name, pod.uid if pod else None)
             if pod is not None:
-                marked = (
+                gone = (
                     PodView.from_pod(deleted)
                     if deleted
                     else dataclasses.replace(pod, deleting=True)
                 )
-                self._put_pod(marked)
-            wrote = True
-
-        if plan.create_pod is not None and current.model is not None:
+                self._put_pod(gone)
+        wrote = bool(plan.delete_pods)
+        if current.model is None:
+            return wrote
+        if plan.create_pod is not None:
             wrote = await self._create_worker(key, current, plan.create_pod) or wrote
-
-        if plan.cleanup_round is not None and current.model is not None:
+        if plan.cleanup_round is not None:
             manifest = podspec.cleanup_pod(
                 current.model,
                 uid=current.uid,
@@ -338,25 +372,6 @@ class Controller:
             manifest["metadata"]["labels"][naming.LABEL_RUN] = str(plan.cleanup_round)
             await self._create_pod(namespace, manifest)
             wrote = True
-
-        if plan.delete_download:
-            try:
-                await self.kube.delete_download(namespace, name, current.uid)
-            except ApiError as exc:
-                if not (exc.not_found or exc.conflict):
-                    raise
-            wrote = True
-
-        if plan.events:
-            self.recorder.record(
-                namespace=namespace,
-                name=name,
-                uid=current.uid,
-                resource_version=current.resource_version,
-                events=plan.events,
-            )
-        if plan.outcome is not None:
-            await self._tell_gate(current, plan.outcome)
         return wrote
 
     async def _patch_metadata(

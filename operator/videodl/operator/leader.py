@@ -122,7 +122,7 @@ class Leadership:
                 await self._round()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except ApiError as exc:
                 logger.warning("Lease round failed: %s", exc)
             renewed = self._renewed_at
             if self.leading.is_set() and renewed is not None:

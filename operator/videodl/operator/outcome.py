@@ -122,6 +122,15 @@ def of_pod(pod: PodView) -> Outcome | None:
         reason = pod.reason or ("DisruptionTarget" if pod.disrupted else "PodDeleted")
         return Interrupted(reason=reason, message=pod.message or f"worker Pod {pod.name} {reason}")
 
+    return _failed(pod, parsed)
+
+
+def _failed(
+    pod: PodView, parsed: termination.SuccessMessage | termination.FailureMessage | None
+) -> Failed:
+    """Classify a worker Pod that failed on its own (not stopped by Kubernetes)."""
+    ended = pod.termination
+    finished_at = ended.finished_at if ended else None
     if pod.reason == "DeadlineExceeded":
         return _failure(
             FailureClass.TRANSIENT,

@@ -99,7 +99,10 @@ class Runtime:
             )
         except OSError as exc:
             # Retrying cannot free the port; stop with the reason instead.
-            msg = f"cannot serve metrics on {address}:{port} ({exc.strerror or exc}): set --metrics-port"
+            msg = (
+                f"cannot serve metrics on {address}:{port} ({exc.strerror or exc}): "
+                "choose another --metrics-port"
+            )
             raise kopf.PermanentError(msg) from exc
         logger.info("metrics and health endpoint on port %d", self.metrics_port)
         self.recorder.start()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import datetime
 import logging
 import time
@@ -87,10 +88,8 @@ class Scheduler:
         controller = self._controller
         sleep = self._settings.interval_seconds
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(controller.changed.wait(), timeout=sleep)
-            except TimeoutError:
-                pass
             controller.changed.clear()
             sleep = self._settings.interval_seconds
             if controller.ready.is_set() and controller.leading.is_set():

@@ -281,7 +281,8 @@ def _priority_class_names(raw: str) -> dict[Priority, str]:
     for key, value in _pairs(raw):
         level = levels.get(key.lower())
         if level is None:
-            msg = f"{key!r} is not a priority level; use one of {', '.join(p.value for p in Priority)}"
+            known = ", ".join(p.value for p in Priority)
+            msg = f"{key!r} is not a priority level; use one of {known}"
             raise ValueError(msg)
         if not value:
             # An empty name switches priority classes off for that level.
@@ -515,7 +516,7 @@ def reference_table() -> str:
         for part in option.path.split("."):
             value = getattr(value, part)
         default = _default_text(value).replace("|", "\\|")
-        if option.path == "worker.command" or option.path == "worker.cleanup_command":
+        if option.path in ("worker.command", "worker.cleanup_command"):
             default = default.replace(sys.executable, "<python>")
         rows.append(f"| `{option.flag}` | `{option.env}` | `{default}` | {option.help} |")
     return "\n".join(rows) + "\n"

@@ -189,10 +189,12 @@ class OperatorProcess:
                 if not self.port:
                     time.sleep(0.1)
                     continue
-            with contextlib.suppress(OSError, urllib.error.URLError):
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        return
+            with (
+                contextlib.suppress(OSError, urllib.error.URLError),
+                urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as answer,  # noqa: S310
+            ):
+                if answer.status == 200:
+                    return
             time.sleep(0.1)
         msg = f"the operator did not become healthy in {timeout}s:\n{self.tail()}"
         raise TimeoutError(msg)

@@ -19,10 +19,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
-from videodl.api.resource import VideoDownload
 from videodl.api.spec import DeletionPolicy
 from videodl.api.status import (
     Condition,
@@ -34,14 +33,13 @@ from videodl.api.status import (
     VideoDownloadStatus,
 )
 from videodl.core import backoff, conditions
-from videodl.operator import naming, outcome, removal
+from videodl.operator import deletion, naming, outcome
 from videodl.operator.outcome import failure_of
+from videodl.operator.plans import NORMAL, WARNING, AttemptOutcome, Event, Observation, Plan
 from videodl.operator.podspec import MissingClaimError, PodIdentity, claim_name
 from videodl.operator.podview import PodView
-from videodl.operator.settings import WorkerSettings
 
 __all__ = [
-    "MAX_CLEANUP_ROUNDS",
     "AttemptOutcome",
     "Event",
     "Observation",
@@ -54,100 +52,6 @@ __all__ = [
     "last_run",
     "pod_rejected",
 ]
-
-#: Cleanup Pods tried before the finalizer is released anyway (with a Warning Event).
-MAX_CLEANUP_ROUNDS: Final = 3
-NORMAL: Final = "Normal"
-WARNING: Final = "Warning"
-
-
-@dataclasses.dataclass(frozen=True)
-class Event:
-    """A Kubernetes Event to record on the VideoDownload."""
-
-    type: str
-    reason: str
-    message: str
-
-
-@dataclasses.dataclass(frozen=True)
-class AttemptOutcome:
-    """How attempt ``attempt`` ended, for the admission gate (e.g. a circuit breaker)."""
-
-    attempt: int
-    outcome: outcome.Outcome
-
-
-@dataclasses.dataclass(frozen=True)
-class Observation:
-    """Everything a decision depends on."""
-
-    download: VideoDownload
-    uid: str
-    pods: Sequence[PodView]
-    now: datetime.datetime
-    settings: WorkerSettings
-    backoff_jitter: float = 0.0
-
-    @property
-    def status(self) -> VideoDownloadStatus:
-        return self.download.status or VideoDownloadStatus()
-
-    @property
-    def generation(self) -> int:
-        return self.download.generation or 0
-
-    @property
-    def metadata(self) -> Mapping[str, object]:
-        return self.download.metadata
-
-    @property
-    def deleting(self) -> bool:
-        return self.metadata.get("deletionTimestamp") is not None
-
-    @property
-    def finalizers(self) -> tuple[str, ...]:
-        value = self.metadata.get("finalizers") or ()
-        return tuple(str(f) for f in value) if isinstance(value, list | tuple) else ()
-
-    @property
-    def annotations(self) -> Mapping[str, str]:
-        value = self.metadata.get("annotations") or {}
-        return value if isinstance(value, Mapping) else {}
-
-    @property
-    def workers(self) -> list[PodView]:
-        return [p for p in self.pods if p.component == naming.COMPONENT_WORKER]
-
-    @property
-    def cleanups(self) -> list[PodView]:
-        pods = [p for p in self.pods if p.component == naming.COMPONENT_CLEANUP]
-        return sorted(pods, key=lambda p: p.run or 0)
-
-    def pod(self, name: str | None) -> PodView | None:
-        return next((p for p in self.workers if p.name == name), None) if name else None
-
-
-@dataclasses.dataclass(frozen=True)
-class Plan:
-    """What to write, in this order: status, metadata, Pods; then Events."""
-
-    status: VideoDownloadStatus | None = None
-    add_finalizer: bool = False
-    remove_finalizer: bool = False
-    retry_handled: str | None = None
-    create_pod: PodIdentity | None = None
-    cleanup_round: int | None = None
-    cleanup_paths: tuple[str, ...] = ()
-    delete_pods: tuple[str, ...] = ()
-    delete_download: bool = False
-    events: tuple[Event, ...] = ()
-    #: Set when this plan records the end of an attempt.
-    outcome: AttemptOutcome | None = None
-
-    @property
-    def empty(self) -> bool:
-        return self == Plan()
 
 
 # --- small helpers -------------------------------------------------------------------------
@@ -290,7 +194,7 @@ def _result_summary(result: DownloadResult | None, skipped: bool) -> str:
 def decide(observation: Observation) -> Plan:
     """The next writes for a download, apart from starting a new run (see :func:`admit`)."""
     if observation.deleting:
-        return _decide_deleting(observation)
+        return deletion.decide(observation)
 
     plan = Plan(delete_pods=_unwanted_pods(observation))
     wants_finalizer = observation.download.spec.deletion_policy == DeletionPolicy.DELETE
@@ -319,66 +223,52 @@ def _unwanted_pods(observation: Observation) -> tuple[str, ...]:
 
 
 def _decide_status(observation: Observation) -> Plan:
-    status = observation.status
-    spec = observation.download.spec
-    now = observation.now
-    phase = status.phase
-
+    phase = observation.status.phase
     if phase is None:
-        new = _with(
-            observation,
-            phase=Phase.PENDING,
-            reason="Pending",
-            message=_PHASE_SUMMARY[Phase.PENDING],
+        return Plan(
+            status=_with(
+                observation,
+                phase=Phase.PENDING,
+                reason="Pending",
+                message=_PHASE_SUMMARY[Phase.PENDING],
+            )
         )
-        return Plan(status=new)
-
     retry = _manual_retry(observation)
     if retry is not None:
         return retry
-
     if phase in (Phase.SUCCEEDED, Phase.FAILED):
         return _decide_finished(observation)
-
-    if spec.suspend:
+    if observation.download.spec.suspend:
         return _decide_suspend(observation)
+    step = _BY_PHASE.get(phase, _refresh)
+    return step(observation)
 
-    if phase == Phase.PENDING:
-        try:
-            claim_name(observation.download, observation.settings)
-        except MissingClaimError as exc:
-            return _fail(
-                observation,
-                failure_of(
-                    failure_class=FailureClass.PERMANENT,
-                    reason="NoOutputClaim",
-                    message=str(exc),
-                    time=now,
-                ),
-            )
-        new = _with(
-            observation, phase=Phase.QUEUED, reason="Queued", message=_PHASE_SUMMARY[Phase.QUEUED]
-        )
-        return Plan(
-            status=new,
-            events=_transition_events(
-                phase, new, f"waiting for a worker slot (priority {spec.priority.value})"
-            ),
-        )
 
-    if phase == Phase.SUSPENDED:
-        new = _with(
-            observation, phase=Phase.QUEUED, reason="Queued", message=_PHASE_SUMMARY[Phase.QUEUED]
+def _decide_pending(observation: Observation) -> Plan:
+    """Check what can be checked before queueing: a claim to write into."""
+    try:
+        claim_name(observation.download, observation.settings)
+    except MissingClaimError as exc:
+        failure = failure_of(
+            failure_class=FailureClass.PERMANENT,
+            reason="NoOutputClaim",
+            message=str(exc),
+            time=observation.now,
         )
-        return Plan(
-            status=new, events=_transition_events(phase, new, "resumed: waiting for a worker slot")
-        )
+        return _fail(observation, failure)
+    priority = observation.download.spec.priority.value
+    return _queue(observation, f"waiting for a worker slot (priority {priority})")
 
-    if phase == Phase.RUNNING:
-        return _decide_running(observation)
 
-    # Queued, Blocked, BackingOff: the admission loop starts them. Keep status current.
-    return _refresh(observation)
+def _decide_resume(observation: Observation) -> Plan:
+    return _queue(observation, "resumed: waiting for a worker slot")
+
+
+def _queue(observation: Observation, detail: str) -> Plan:
+    new = _with(
+        observation, phase=Phase.QUEUED, reason="Queued", message=_PHASE_SUMMARY[Phase.QUEUED]
+    )
+    return Plan(status=new, events=_transition_events(observation.status.phase, new, detail))
 
 
 def _refresh(observation: Observation) -> Plan:
@@ -474,42 +364,44 @@ def _decide_suspend(observation: Observation) -> Plan:
 def _decide_running(observation: Observation) -> Plan:
     status = observation.status
     current = observation.pod(status.worker_pod)
-    others_active = any(p.active and p.name != status.worker_pod for p in observation.workers)
     run = naming.run_of(status.worker_pod)
     if run is None:
         # Running without a recorded run cannot come from this operator; start over.
-        new = _with(
-            observation, phase=Phase.QUEUED, reason="Queued", message=_PHASE_SUMMARY[Phase.QUEUED]
-        )
-        return Plan(status=new)
-
+        return _queue(observation, "no run recorded: waiting for a worker slot")
     if current is None:
-        if others_active:
-            return _refresh(observation)  # wait until the previous Pod is gone
-        return dataclasses.replace(
-            _refresh(observation),
-            create_pod=PodIdentity(
-                name=observation.download.name,
-                namespace=observation.download.namespace,
-                uid=observation.uid,
-                run=run,
-                attempt=status.attempts or 1,
-            ),
-        )
-
+        return _create_recorded_run(observation, run)
     if current.active:
         if current.deleting or current.disrupted:
             reason = "PodDeleted" if current.deleting else "DisruptionTarget"
             return _replace_run(observation, current, reason, current.message or "")
         return _refresh(observation)
+    return _after_pod(observation, current)
 
-    result = outcome.of_pod(current)
+
+def _after_pod(observation: Observation, pod: PodView) -> Plan:
+    """The recorded run's Pod has ended: succeed, run again, back off or fail."""
+    result = outcome.of_pod(pod)
     if isinstance(result, outcome.Succeeded):
-        return _succeed(observation, result, current)
+        return _succeed(observation, result, pod)
     if isinstance(result, outcome.Interrupted):
-        return _replace_run(observation, current, result.reason, result.message)
+        return _replace_run(observation, pod, result.reason, result.message)
     assert isinstance(result, outcome.Failed)
     return _after_failure(observation, result.failure)
+
+
+def _create_recorded_run(observation: Observation, run: int) -> Plan:
+    """The recorded run has no Pod (a crash between the two writes): create exactly it."""
+    status = observation.status
+    if any(p.active and p.name != status.worker_pod for p in observation.workers):
+        return _refresh(observation)  # wait until the previous Pod is gone
+    identity = PodIdentity(
+        name=observation.download.name,
+        namespace=observation.download.namespace,
+        uid=observation.uid,
+        run=run,
+        attempt=status.attempts or 1,
+    )
+    return dataclasses.replace(_refresh(observation), create_pod=identity)
 
 
 def _replace_run(observation: Observation, old: PodView, reason: str, message: str) -> Plan:
@@ -677,71 +569,6 @@ def pod_rejected(observation: Observation, message: str) -> Plan:
     return Plan(status=new, events=(Event(WARNING, "PodRejected", text),))
 
 
-def _decide_deleting(observation: Observation) -> Plan:
-    stop = tuple(p.name for p in observation.workers if p.active and not p.deleting)
-    if naming.FINALIZER not in observation.finalizers:
-        return Plan(delete_pods=stop)
-    if any(p.active for p in observation.workers):
-        return Plan(delete_pods=stop)  # files may still be written: wait for the worker
-    result = observation.status.result
-    wanted = [f.path for f in result.files] if result else []
-    safe, refused = removal.split_paths(wanted)
-    events: list[Event] = []
-    if refused:
-        events.append(
-            Event(
-                WARNING,
-                "CleanupRefused",
-                "not deleting paths outside the volume: " + ", ".join(refused),
-            )
-        )
-    if not safe:
-        return Plan(remove_finalizer=True, events=tuple(events))
-    try:
-        claim_name(observation.download, observation.settings)
-    except MissingClaimError:
-        events.append(
-            Event(
-                WARNING,
-                "CleanupFailed",
-                "no claim to delete files from; files left: " + ", ".join(safe),
-            )
-        )
-        return Plan(remove_finalizer=True, events=tuple(events))
-    cleanups = observation.cleanups
-    latest = cleanups[-1] if cleanups else None
-    if latest is None:
-        return Plan(cleanup_round=1, cleanup_paths=tuple(safe), events=tuple(events))
-    if latest.active:
-        return Plan()
-    if latest.phase == "Succeeded":
-        return Plan(
-            remove_finalizer=True,
-            events=(Event(NORMAL, "FilesDeleted", "deleted " + ", ".join(safe)),),
-        )
-    round_ = latest.run or len(cleanups)
-    failure = (latest.termination.message.strip() if latest.termination else "") or (
-        latest.message or "no message"
-    )
-    if round_ >= MAX_CLEANUP_ROUNDS:
-        return Plan(
-            remove_finalizer=True,
-            events=(
-                Event(
-                    WARNING,
-                    "CleanupFailed",
-                    f"gave up after {round_} cleanup Pods ({failure}); files left: "
-                    + ", ".join(safe),
-                ),
-            ),
-        )
-    return Plan(
-        cleanup_round=round_ + 1,
-        cleanup_paths=tuple(safe),
-        events=(Event(WARNING, "CleanupFailed", f"cleanup Pod {latest.name} failed: {failure}"),),
-    )
-
-
 # --- admit and block ----------------------------------------------------------------------
 
 
@@ -848,3 +675,10 @@ def decide_invalid(
     ):
         return None
     return new
+
+
+_BY_PHASE: Final[Mapping[Phase, Callable[[Observation], Plan]]] = {
+    Phase.PENDING: _decide_pending,
+    Phase.SUSPENDED: _decide_resume,
+    Phase.RUNNING: _decide_running,
+}

@@ -630,7 +630,7 @@ class Cluster:
         name = (self.body.get("status") or {}).get("workerPod")
         return self.pods.get(name) if name else None
 
-    def apply(self, event: str) -> None:
+    def apply(self, event: str) -> None:  # noqa: PLR0912 - one branch per simulated event
         current = self.current()
         if event == "admit":
             plan = transitions.admit(observe(self.body, self.views(), now=self.now))
