@@ -97,12 +97,14 @@ def install(
     values: Mapping[str, Any],
     *,
     upgrade: bool = False,
+    wait: bool = True,
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """``helm install`` (or ``helm upgrade``) with ``--wait``: returns when the Pods run."""
+    """``helm install`` (or ``helm upgrade``); with ``wait``, returns when the Pods run."""
     verb = "upgrade" if upgrade else "install"
-    args = [verb, release, str(rendering.CHART), "--namespace", namespace, "--wait"]
-    args += ["--timeout", "180s"]
+    args = [verb, release, str(rendering.CHART), "--namespace", namespace]
+    if wait:
+        args += ["--wait", "--timeout", "180s"]
     with tempfile.TemporaryDirectory() as tmp:
         return helm(cluster, *_with_values(args, values, tmp), check=check)
 
@@ -221,3 +223,43 @@ def operator_log(cluster: ClusterHandle, namespace: str) -> str:
         for path in sorted(logs_root.glob(f"{namespace}_*/operator/*.log"))
     ]
     return "\n".join(parts)
+
+
+def service_account_kubeconfig(
+    cluster: ClusterHandle, namespace: str, account: str, path: pathlib.Path
+) -> pathlib.Path:
+    """A kubeconfig at ``path`` that authenticates with a fresh token of ``account``."""
+    token = cluster.kubectl(
+        "create", "token", account, "--namespace", namespace, "--duration=1h"
+    ).stdout.strip()
+    admin = yaml.safe_load(cluster.kubeconfig.read_text())
+    server = admin["clusters"][0]["cluster"]
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "cluster", "cluster": server}],
+                "users": [{"name": account, "user": {"token": token}}],
+                "contexts": [{"name": "sa", "context": {"cluster": "cluster", "user": account}}],
+                "current-context": "sa",
+            }
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def container_environment(
+    container: Mapping[str, Any], *, pod_name: str, namespace: str
+) -> dict[str, str]:
+    """A container's env as a kubelet would set it (values and the Pod's name and namespace)."""
+    fields = {"metadata.name": pod_name, "metadata.namespace": namespace}
+    env: dict[str, str] = {}
+    for variable in container.get("env") or []:
+        source = variable.get("valueFrom")
+        if source is None:  # the API leaves out an empty value
+            env[variable["name"]] = variable.get("value", "")
+        else:
+            env[variable["name"]] = fields[source["fieldRef"]["fieldPath"]]
+    return env
