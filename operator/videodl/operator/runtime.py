@@ -18,7 +18,7 @@ from kubernetes import client
 
 from videodl.breaker.gate import BreakerGate
 from videodl.breaker.metrics import BreakerMetrics
-from videodl.operator import login, naming
+from videodl.operator import kopfstate, login, naming
 from videodl.operator.controller import Controller
 from videodl.operator.gate import AdmissionGate
 from videodl.operator.kube import Kube
@@ -82,8 +82,10 @@ class Runtime:
         return login.connection_info(self.configuration)
 
     def configure_kopf(self, settings: kopf.OperatorSettings) -> None:
-        """kopf settings: no Events of its own, bounded watches, server-side Pod selection."""
+        """kopf settings: no Events or state of its own, bounded watches, Pods selected by label."""
         settings.posting.enabled = False
+        settings.persistence.diffbase_storage = kopfstate.NoDiffBase()
+        settings.persistence.progress_storage = kopfstate.NoProgress()
         settings.watching.server_timeout = 270
         settings.watching.client_timeout = 300
         settings.watching.connect_timeout = 10
@@ -92,6 +94,9 @@ class Runtime:
 
     async def start(self) -> None:
         """Start the metrics endpoint, the Event poster, reconcile workers and admission."""
+        if self.breaker is not None:
+            # Before the health endpoint: healthy means ready to admit downloads.
+            await self.breaker.start()
         address, port = self.settings.metrics.bind_address, self.settings.metrics.port
         try:
             self._http, self.metrics_port = await serve(
@@ -106,8 +111,6 @@ class Runtime:
             raise kopf.PermanentError(msg) from exc
         logger.info("metrics and health endpoint on port %d", self.metrics_port)
         self.recorder.start()
-        if self.breaker is not None:
-            await self.breaker.start()
         for index in range(self.settings.reconcile_workers):
             self._tasks.append(
                 asyncio.create_task(self.controller.run_worker(), name=f"reconcile-{index}")
