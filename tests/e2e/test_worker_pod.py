@@ -29,9 +29,8 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 CRD_FILE = REPO / "crds" / f"{resource.GROUP}_{resource.PLURAL}.yaml"
 MEDIA_CACHE = pathlib.Path(tempfile.gettempdir()) / "videodl-test-media"
 ACCOUNT = "videodl-worker"
-# The image mounts its emptyDir at /tmp; on the process node the cluster's own state (the
-# termination message file included) may live under the host's /tmp, so use another path.
-SCRATCH = "/scratch"
+# The worker's scratch space: an emptyDir at /tmp, as in the image (read-only root).
+SCRATCH = environment.DEFAULT_TMP_DIR
 Json = dict[str, Any]
 
 
