@@ -42,9 +42,11 @@ class Runtime:
         # One connection per concurrent request; the default pool is smaller.
         self.configuration.connection_pool_maxsize = 32
         self.api = client.ApiClient(self.configuration)
-        self.kube = Kube(self.api, threads=16)
+        self.kube = Kube(self.api, threads=24)
         self.metrics = Metrics()
-        self.recorder = Recorder(self.kube)
+        # Events get threads of their own: a backlog of them never delays a status write.
+        self.events_kube = Kube(self.api, threads=2)
+        self.recorder = Recorder(self.events_kube)
         # The per-site circuit breaker is the gate unless a test brings its own.
         self.breaker: BreakerGate | None = None
         if gate is None:
@@ -110,7 +112,7 @@ class Runtime:
             )
             raise kopf.PermanentError(msg) from exc
         logger.info("metrics and health endpoint on port %d", self.metrics_port)
-        self.recorder.start()
+        self.recorder.start(workers=2)
         for index in range(self.settings.reconcile_workers):
             self._tasks.append(
                 asyncio.create_task(self.controller.run_worker(), name=f"reconcile-{index}")
@@ -153,3 +155,4 @@ class Runtime:
         if self.leadership is not None and not self.leadership.lost.is_set():
             await self.leadership.release()
         self.kube.close()
+        self.events_kube.close()
