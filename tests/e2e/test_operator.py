@@ -393,6 +393,60 @@ class TestHappyPath:
             assert health.status == 200
 
 
+class TestPodContents:
+    def test_cookies_secret_reaches_the_site(self, bed: Bed, media: MediaServer) -> None:
+        """The cookies Secret key is mounted read-only into the worker and sent to the site."""
+        bed.start_operator()
+        cookies = (
+            "# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t4102444800\tsession\tjar42\n"
+        )
+        bed.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "site-login"},
+                "stringData": {"jar": cookies},
+            }
+        )
+        path = f"/named/{uuid.uuid4().hex[:8]}.mp4"
+        bed.create(
+            "private",
+            {
+                "url": media.url(path),
+                "cookies": {"secretRef": {"name": "site-login", "key": "jar"}},
+            },
+        )
+        bed.wait_phase("private", "Succeeded")
+        sent = [r.cookie for r in media.requests(path)]
+        assert sent, "the site was never asked"
+        assert all(c is not None and "session=jar42" in c for c in sent), sent
+        (pod,) = bed.worker_pods("private")
+        mounts = pod["spec"]["containers"][0]["volumeMounts"]
+        assert {
+            "name": "cookies",
+            "mountPath": "/var/run/videodl/cookies",
+            "readOnly": True,
+        } in mounts
+
+    def test_ttl_after_finished_deletes_the_object(self, bed: Bed) -> None:
+        """ttlSecondsAfterFinished removes a finished download that long after it finished."""
+        bed.start_operator(f"--worker-command={testing.instant_worker_command()}")
+        bed.create("brief", {"url": "https://media.example/brief", "ttlSecondsAfterFinished": 2})
+        done = bed.wait_phase("brief", "Succeeded", timeout=60)
+        finished = parse_time(done["status"]["completionTime"])
+        assert finished is not None
+
+        def gone() -> bool:
+            try:
+                bed.get("brief")
+            except client.ApiException as exc:
+                return exc.status == 404
+            return False
+
+        bed.wait("the finished download to be deleted", gone, timeout=60)
+        assert time.time() >= finished.timestamp() + 2
+
+
 class TestAdmission:
     def test_limit_of_one_runs_critical_next_then_creation_order(self, bed: Bed) -> None:
         """With one slot, a Critical download created last starts next; the rest in order."""
@@ -597,8 +651,13 @@ class TestSuspendAndDelete:
         (entry,) = obj["status"]["result"]["files"]
         written = bed.claim_dir() / entry["path"]
         assert written.exists()
+        archive = bed.claim_dir() / ".videodl-archive.txt"
+        recorded = f"{obj['status']['result']['extractor']} {obj['status']['result']['videoId']}"
+        assert recorded in archive.read_text().splitlines()
         bed.cluster.kubectl("-n", bed.namespace, "delete", "vdl/temp", "--timeout=120s")
         assert not written.exists()
+        # A later download of the same video is not skipped as already downloaded.
+        assert recorded not in archive.read_text().splitlines()
         assert bed.history.pod_names(naming.COMPONENT_CLEANUP), "no cleanup Pod ran"
 
     def test_pod_deleted_from_under_a_download_is_replaced_without_an_attempt(

@@ -5,11 +5,14 @@ Run as the command of the short Pod the operator starts for a VideoDownload with
 (relative to the volume's root) as a JSON list from ``VIDEODL_CLEANUP_PATHS`` and the
 mount point from ``VIDEODL_CLEANUP_ROOT``, refuses any path that leaves the volume,
 lexically or through a symlink, and deletes the rest. Files already gone count as deleted.
+With ``VIDEODL_CLEANUP_ARCHIVE`` it also drops the video's lines from the worker's
+download archive, so downloading the same video again later is not skipped.
 Exit code 0 when every safe path is gone, 1 otherwise, 2 for bad input.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pathlib
@@ -22,6 +25,7 @@ __all__ = ["main", "remove"]
 
 PATHS_ENV = podspec.CLEANUP_PATHS_ENV
 ROOT_ENV = podspec.CLEANUP_ROOT_ENV
+ARCHIVE_ENV = podspec.CLEANUP_ARCHIVE_ENV
 
 
 def remove(root: pathlib.Path, paths: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -51,6 +55,36 @@ def remove(root: pathlib.Path, paths: Sequence[str]) -> tuple[list[str], list[st
     return done, problems
 
 
+def forget(root: pathlib.Path, archive: str, entries: Sequence[str]) -> int:
+    """Drop ``entries`` from the download archive ``archive`` (relative to ``root``).
+
+    The file is rewritten under the same exclusive lock the worker takes to append, so no
+    concurrent record is lost. Returns the number of lines dropped.
+    """
+    safe = removal.normalise(archive)
+    if safe is None:
+        return 0
+    path = root / safe
+    if (
+        path.parent.resolve() != root.resolve()
+        and root.resolve() not in path.parent.resolve().parents
+    ):
+        return 0
+    try:
+        handle = path.open("r+", encoding="utf-8")
+    except FileNotFoundError:
+        return 0
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        lines = handle.read().splitlines()
+        kept = [line for line in lines if line.strip() not in set(entries)]
+        if len(kept) != len(lines):
+            handle.seek(0)
+            handle.truncate()
+            handle.write("".join(f"{line}\n" for line in kept))
+        return len(lines) - len(kept)
+
+
 def _paths(environ: Mapping[str, str]) -> list[str]:
     raw = environ.get(PATHS_ENV)
     if raw is None:
@@ -63,16 +97,39 @@ def _paths(environ: Mapping[str, str]) -> list[str]:
     return value
 
 
+def _archive(environ: Mapping[str, str]) -> tuple[str, list[str]] | None:
+    raw = environ.get(ARCHIVE_ENV)
+    if not raw:
+        return None
+    value = json.loads(raw)
+    if (
+        not isinstance(value, dict)
+        or not isinstance(value.get("path"), str)
+        or not all(isinstance(e, str) for e in value.get("entries", []))
+    ):
+        msg = f'{ARCHIVE_ENV} must be {{"path": "...", "entries": ["..."]}}, got {raw[:200]!r}'
+        raise ValueError(msg)
+    return value["path"], list(value.get("entries", []))
+
+
 def main(environ: Mapping[str, str] | None = None) -> int:
     """Delete the listed files; print what happened; return the exit code."""
     env = os.environ if environ is None else environ
     try:
         paths = _paths(env)
+        archive = _archive(env)
     except ValueError as exc:
         print(f"cleanup: {exc}", file=sys.stderr)
         return 2
     root = pathlib.Path(env.get(ROOT_ENV, "/data"))
     done, problems = remove(root, paths)
+    if archive is not None:
+        try:
+            dropped = forget(root, archive[0], archive[1])
+        except OSError as exc:
+            problems.append(f"{archive[0]}: {exc.strerror or exc}")
+        else:
+            print(f"dropped {dropped} line(s) from {archive[0]}")
     for path in done:
         print(f"deleted {path}")
     for problem in problems:

@@ -368,6 +368,7 @@ class Controller:
                 paths=plan.cleanup_paths,
                 settings=self.settings.worker,
                 instance=self.settings.instance,
+                archive=plan.cleanup_archive,
             )
             manifest["metadata"]["labels"][naming.LABEL_RUN] = str(plan.cleanup_round)
             await self._create_pod(namespace, manifest)

@@ -10,14 +10,17 @@ left). Pure: no I/O.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Final
 
+from videodl.api.status import DownloadResult
 from videodl.operator import naming, removal
 from videodl.operator.plans import NORMAL, WARNING, Event, Observation, Plan
 from videodl.operator.podspec import MissingClaimError, claim_name
 from videodl.operator.podview import PodView
+from videodl.worker.options import ARCHIVE_FILE_NAME
 
-__all__ = ["MAX_CLEANUP_ROUNDS", "decide"]
+__all__ = ["MAX_CLEANUP_ROUNDS", "archive_entries", "decide"]
 
 #: Cleanup Pods tried before the finalizer is released anyway.
 MAX_CLEANUP_ROUNDS: Final = 3
@@ -50,7 +53,29 @@ def decide(observation: Observation) -> Plan:
         left = Event(WARNING, "CleanupFailed", "no claim to delete files from; files left: "
                      + ", ".join(safe))  # fmt: skip
         return Plan(remove_finalizer=True, events=(*notes, left))
-    return _cleanup_step(observation.cleanups, tuple(safe), notes)
+    plan = _cleanup_step(observation.cleanups, tuple(safe), notes)
+    if plan.cleanup_round is None or result is None:
+        return plan
+    archive = archive_entries(observation.download.spec.output.sub_path, result)
+    return dataclasses.replace(plan, cleanup_archive=archive)
+
+
+def archive_entries(
+    sub_path: str | None, result: DownloadResult
+) -> tuple[str, tuple[str, ...]] | None:
+    """The worker's download archive and the lines recording this video in it.
+
+    Without them a new download of the same video into the same directory would be
+    skipped as already downloaded although its file is gone. yt-dlp records
+    ``<extractor key, lowercase> <id>``; the result keeps the extractor's name, which is
+    the same word for most extractors and differs by a ``:`` for a few, so both are given.
+    """
+    if not result.extractor or not result.video_id:
+        return None
+    name = result.extractor.lower()
+    keys = dict.fromkeys((name, name.replace(":", "")))
+    path = f"{sub_path.rstrip('/')}/{ARCHIVE_FILE_NAME}" if sub_path else ARCHIVE_FILE_NAME
+    return path, tuple(f"{key} {result.video_id}" for key in keys)
 
 
 def _cleanup_step(

@@ -103,6 +103,8 @@ class Plan:
     create_pod: PodIdentity | None = None
     cleanup_round: int | None = None
     cleanup_paths: tuple[str, ...] = ()
+    #: Download-archive file (relative to the volume) and the entries to drop from it.
+    cleanup_archive: tuple[str, tuple[str, ...]] | None = None
     delete_pods: tuple[str, ...] = ()
     delete_download: bool = False
     events: tuple[Event, ...] = ()

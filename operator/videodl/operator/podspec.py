@@ -21,6 +21,7 @@ from videodl.operator.settings import WorkerSettings
 from videodl.worker import environment
 
 __all__ = [
+    "CLEANUP_ARCHIVE_ENV",
     "CLEANUP_PATHS_ENV",
     "CLEANUP_ROOT",
     "CLEANUP_ROOT_ENV",
@@ -47,6 +48,8 @@ CLEANUP_ROOT: Final = "/data"
 CLEANUP_PATHS_ENV: Final = "VIDEODL_CLEANUP_PATHS"
 #: Where the cleanup Pod mounts the claim's root.
 CLEANUP_ROOT_ENV: Final = "VIDEODL_CLEANUP_ROOT"
+#: JSON ``{"path": ..., "entries": [...]}``: download-archive lines the cleanup Pod drops.
+CLEANUP_ARCHIVE_ENV: Final = "VIDEODL_CLEANUP_ARCHIVE"
 #: The nonroot user of distroless images; any non-zero UID passes PodSecurity.
 RUN_AS_USER: Final = 65532
 CLEANUP_DEADLINE_SECONDS: Final = 300
@@ -288,22 +291,30 @@ def cleanup_pod(
     paths: Sequence[str],
     settings: WorkerSettings,
     instance: str,
+    archive: tuple[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """A Pod that deletes ``paths`` (relative to the claim's root) and exits.
+
+    With ``archive`` (a path relative to the claim's root and lines) it also drops those
+    lines from the worker's download archive.
 
     It mounts the whole claim, not the subPath, because result paths are relative to the
     volume's root. Raises :class:`MissingClaimError` when no claim is known.
     """
     claim = claim_name(download, settings)
+    env = [
+        {"name": CLEANUP_PATHS_ENV, "value": json.dumps(list(paths))},
+        {"name": CLEANUP_ROOT_ENV, "value": CLEANUP_ROOT},
+    ]
+    if archive is not None:
+        document = {"path": archive[0], "entries": list(archive[1])}
+        env.append({"name": CLEANUP_ARCHIVE_ENV, "value": json.dumps(document)})
     container = {
         "name": CLEANUP_CONTAINER,
         "image": settings.image,
         "imagePullPolicy": "IfNotPresent",
         "command": list(settings.cleanup_command),
-        "env": [
-            {"name": CLEANUP_PATHS_ENV, "value": json.dumps(list(paths))},
-            {"name": CLEANUP_ROOT_ENV, "value": CLEANUP_ROOT},
-        ],
+        "env": env,
         "volumeMounts": [{"name": "output", "mountPath": CLEANUP_ROOT}],
         "securityContext": _container_security(),
         "resources": {

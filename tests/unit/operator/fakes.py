@@ -87,6 +87,13 @@ class FakeKube:
         pod["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
         return self._bump(pod)
 
+    def update_spec(self, namespace: str, name: str, **spec: Any) -> dict[str, Any]:
+        """A user's change of the spec: a new generation and resourceVersion."""
+        body = self.downloads[(namespace, name)]
+        body["spec"].update(spec)
+        body["metadata"]["generation"] = body["metadata"].get("generation", 1) + 1
+        return self._bump(body)
+
     def set_pod_status(
         self, namespace: str, name: str, status: Mapping[str, Any]
     ) -> dict[str, Any]:

@@ -80,3 +80,39 @@ class TestCleanupProgram:
         """Missing or malformed input exits 2."""
         assert cleanup.main({}) == 2
         assert cleanup.main({cleanup.PATHS_ENV: '{"a": 1}'}) == 2
+
+
+class TestArchive:
+    def test_entries_are_dropped_and_others_kept(self, tmp_path: pathlib.Path) -> None:
+        """Only the named archive lines go; other videos stay recorded."""
+        (tmp_path / "shows").mkdir()
+        archive = tmp_path / "shows" / ".videodl-archive.txt"
+        archive.write_text("generic clip\nyoutube abc\ngeneric other\n")
+        code = cleanup.main(
+            {
+                cleanup.PATHS_ENV: "[]",
+                cleanup.ROOT_ENV: str(tmp_path),
+                cleanup.ARCHIVE_ENV: json.dumps(
+                    {"path": "shows/.videodl-archive.txt", "entries": ["generic clip"]}
+                ),
+            }
+        )
+        assert code == 0
+        assert archive.read_text() == "youtube abc\ngeneric other\n"
+
+    def test_missing_archive_is_fine(self, tmp_path: pathlib.Path) -> None:
+        """Nothing recorded, nothing to drop."""
+        assert cleanup.forget(tmp_path, ".videodl-archive.txt", ["generic x"]) == 0
+
+    def test_archive_path_outside_is_refused(self, tmp_path: pathlib.Path) -> None:
+        """An archive path leaving the volume is never opened."""
+        outside = tmp_path / "outside.txt"
+        outside.write_text("generic clip\n")
+        root = tmp_path / "volume"
+        root.mkdir()
+        assert cleanup.forget(root, "../outside.txt", ["generic clip"]) == 0
+        assert outside.read_text() == "generic clip\n"
+
+    def test_bad_archive_input(self) -> None:
+        """A malformed archive instruction exits 2."""
+        assert cleanup.main({cleanup.PATHS_ENV: "[]", cleanup.ARCHIVE_ENV: "[1]"}) == 2

@@ -223,3 +223,31 @@ class TestDeletionPolicy:
         first_create = next(i for i, w in enumerate(h.kube.writes) if w[1] == "pods")
         assert finalizer_write < first_create
         assert naming.FINALIZER in h.kube.downloads[("media", "clip")]["metadata"]["finalizers"]
+
+
+class TestPriorityChange:
+    def test_bumping_a_queued_download_reorders_the_queue(self) -> None:
+        """Raising spec.priority of a waiting download lets it start before older ones."""
+
+        async def scenario() -> list[str]:
+            h = Harness(max_running=1)
+            for index, name in enumerate(["a", "b", "c"]):
+                created = T0 + datetime.timedelta(seconds=index)
+                h.kube.add_download(download(name, uid=f"uid-{name}", created=created))
+            await h.settle()  # "a" runs, "b" and "c" wait
+            h.kube.update_spec("media", "c", priority="High")
+            started = ["a"]
+            for _ in range(6):
+                running = h.kube.downloads[("media", started[-1])]["status"]
+                if running.get("phase") == "Running":
+                    h.finish(running["workerPod"], **succeeded())
+                await h.settle()
+                for name in ("b", "c"):
+                    phase = h.phase(name)
+                    if phase in ("Running", "Succeeded") and name not in started:
+                        started.append(name)
+            observed = h.kube.downloads[("media", "c")]["status"]["observedGeneration"]
+            assert observed == 2
+            return started
+
+        assert asyncio.run(scenario()) == ["a", "c", "b"]

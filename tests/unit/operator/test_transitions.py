@@ -482,6 +482,17 @@ class TestDeleting:
         assert plan.cleanup_paths == ("a/clip.mp4", "a/clip.info.json")
         assert not plan.remove_finalizer
 
+    def test_archive_lines_are_dropped_too(self) -> None:
+        """The cleanup also drops the video from the download archive of its directory."""
+        body = self.deleting("shows/clip.mp4")
+        body["spec"]["output"]["subPath"] = "shows"
+        body["status"]["result"].update(extractor="youtube:tab", videoId="abc")
+        plan = transitions.decide(observe(body))
+        assert plan.cleanup_archive == (
+            "shows/.videodl-archive.txt",
+            ("youtube:tab abc", "youtubetab abc"),
+        )
+
     def test_waits_for_the_worker(self) -> None:
         """No cleanup while a worker Pod may still write files."""
         plan = transitions.decide(
