@@ -108,11 +108,12 @@ chart's appVersion).
 {{- join "," $pairs }}
 {{- end }}
 
-{{/* A command list as one shell-quoted line (the operator splits it with shlex). */}}
+{{/* A command list as one shell-quoted line (the operator splits it with shlex): each
+word in single quotes, a single quote inside a word written as '"'"'. */}}
 {{- define "videodl.commandLine" -}}
 {{- $words := list }}
 {{- range . }}
-{{- $words = append $words (squote .) }}
+{{- $words = append $words (printf "'%s'" (replace "'" "'\"'\"'" .)) }}
 {{- end }}
 {{- join " " $words }}
 {{- end }}

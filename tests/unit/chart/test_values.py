@@ -111,7 +111,7 @@ CHANGED: dict[str, Any] = {
     },
     "workers": {
         "image": {"repository": "registry.example/videodl/worker", "tag": "1.2.3"},
-        "command": ["/usr/bin/python3", "-m", "videodl.worker", "--flag with space"],
+        "command": ["/usr/bin/python3", "-m", "videodl.worker", "--flag with space", "it's"],
         "cleanupCommand": ["videodl-cleanup"],
         "resources": {"requests": {"cpu": "250m", "memory": "64Mi"}, "limits": {"cpu": 2}},
         "defaultClaim": "media",
@@ -158,7 +158,13 @@ def test_changed_values_reach_the_operator() -> None:
     )
     worker = loaded.worker
     assert worker.image == "registry.example/videodl/worker:1.2.3"
-    assert worker.command == ("/usr/bin/python3", "-m", "videodl.worker", "--flag with space")
+    assert worker.command == (
+        "/usr/bin/python3",
+        "-m",
+        "videodl.worker",
+        "--flag with space",
+        "it's",
+    )
     assert worker.cleanup_command == ("videodl-cleanup",)
     assert worker.requests == {"cpu": "250m", "memory": "64Mi"}
     assert worker.limits == {"cpu": "2", "memory": "1Gi"}
