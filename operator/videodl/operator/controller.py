@@ -40,7 +40,16 @@ Key = tuple[str, str]
 logger = logging.getLogger(__name__)
 
 _MAX_STEPS = 6
-_DROPPED_METADATA = ("managedFields",)
+_KEPT_METADATA = (
+    "name",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "finalizers",
+)
 
 
 def utc_now() -> datetime.datetime:
@@ -49,15 +58,18 @@ def utc_now() -> datetime.datetime:
 
 @dataclasses.dataclass(frozen=True)
 class DownloadRecord:
-    """One VideoDownload as last seen: the raw object and its parsed form (or the problem)."""
+    """One VideoDownload as last seen: its parsed form, or the problem and the raw status."""
 
-    raw: Mapping[str, Any]
     model: VideoDownload | None
-    problem: str | None
+    problem: str | None = None
+    #: Metadata as kept (see :func:`record_of`); the model holds the same dict.
+    kept_metadata: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    #: Only for objects the models cannot read, whose status is still needed.
+    raw_status: Mapping[str, Any] | None = None
 
     @property
     def metadata(self) -> Mapping[str, Any]:
-        return self.raw.get("metadata") or {}
+        return self.model.metadata if self.model is not None else self.kept_metadata
 
     @property
     def uid(self) -> str:
@@ -83,20 +95,42 @@ class DownloadRecord:
         if self.model is not None:
             return self.model.status or VideoDownloadStatus()
         try:
-            return parse_status(self.raw.get("status") or {})
+            return parse_status(self.raw_status or {})
         except InvalidVideoDownloadError:
             return VideoDownloadStatus()
 
 
+def _kept(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The metadata the operator needs, and of the annotations only its own.
+
+    Everything else (managedFields, kubectl's last-applied copy of the whole manifest,
+    labels) would only cost memory with thousands of objects.
+    """
+    kept = {k: metadata[k] for k in _KEPT_METADATA if k in metadata}
+    annotations = {
+        k: v for k, v in (metadata.get("annotations") or {}).items() if k.startswith("videodl.dev/")
+    }
+    if annotations:
+        kept["annotations"] = annotations
+    return kept
+
+
 def record_of(body: Mapping[str, Any]) -> DownloadRecord:
-    """Parse a VideoDownload object as the apiserver returns it."""
-    raw = dict(body)
-    metadata = {k: v for k, v in (raw.get("metadata") or {}).items() if k not in _DROPPED_METADATA}
-    raw["metadata"] = metadata
+    """Parse a VideoDownload object as the apiserver returns it, keeping only what is used."""
+    metadata = _kept(body.get("metadata") or {})
+    slim = {
+        "apiVersion": body.get("apiVersion"),
+        "kind": body.get("kind"),
+        "metadata": metadata,
+        "spec": body.get("spec"),
+        "status": body.get("status"),
+    }
     try:
-        return DownloadRecord(raw=raw, model=VideoDownload.from_object(raw), problem=None)
+        return DownloadRecord(model=VideoDownload.from_object(slim))
     except InvalidVideoDownloadError as exc:
-        return DownloadRecord(raw=raw, model=None, problem=str(exc))
+        return DownloadRecord(
+            model=None, problem=str(exc), kept_metadata=metadata, raw_status=body.get("status")
+        )
 
 
 def _key_of(body: Mapping[str, Any]) -> Key:

@@ -40,9 +40,9 @@ class Runtime:
         self.settings = settings
         self.configuration = login.client_configuration(settings.kubeconfig)
         # One connection per concurrent request; the default pool is smaller.
-        self.configuration.connection_pool_maxsize = 32
+        self.configuration.connection_pool_maxsize = 64
         self.api = client.ApiClient(self.configuration)
-        self.kube = Kube(self.api, threads=24)
+        self.kube = Kube(self.api, threads=48)
         self.metrics = Metrics()
         # Events get threads of their own: a backlog of them never delays a status write.
         self.events_kube = Kube(self.api, threads=2)

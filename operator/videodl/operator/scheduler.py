@@ -32,7 +32,7 @@ __all__ = ["Scheduler", "candidate_of", "queued_since"]
 logger = logging.getLogger(__name__)
 
 #: Admissions (status write plus Pod creation) in flight at once.
-_CONCURRENT_ADMISSIONS = 16
+_CONCURRENT_ADMISSIONS = 32
 #: Least pause between two passes, so a burst of changes costs one pass.
 _COALESCE_SECONDS = 0.05
 

@@ -153,7 +153,7 @@ class Settings:
     #: Admin kubeconfig path; unset uses the in-cluster config, then ``KUBECONFIG``.
     kubeconfig: str | None = None
     #: Downloads reconciled concurrently.
-    reconcile_workers: int = 8
+    reconcile_workers: int = 32
     log_level: str = "INFO"
     #: Name of the Lease that elects one active replica; None runs standalone.
     peering: str | None = None
