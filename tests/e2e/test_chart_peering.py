@@ -76,7 +76,10 @@ class Peers:
         env["VIDEODL_METRICS_PORT"] = str(port)
         env["VIDEODL_KUBECONFIG"] = str(self.workdir / "operator.kubeconfig")
         env["PATH"] = os.environ["PATH"]
-        Path(env["HOME"]).mkdir(parents=True, exist_ok=True)
+        # The Pod's emptyDir at the scratch dir: a directory of this replica's own.
+        scratch = self.workdir / f"{pod_name}-scratch"
+        scratch.mkdir()
+        env["HOME"] = env["TMPDIR"] = str(scratch)
         log = self.workdir / f"{pod_name}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(

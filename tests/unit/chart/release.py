@@ -29,10 +29,6 @@ if TYPE_CHECKING:
 
 LEVELS = ("lowest", "low", "normal", "high", "critical")
 
-# The operator and worker Pods mount their scratch emptyDir here instead of /tmp: the process
-# node keeps its own state under /tmp, which a mount over /tmp would hide from it.
-SCRATCH = "/var/tmp/videodl-chart-scratch"
-
 
 def free_port() -> int:
     """A TCP port free on loopback right now."""
@@ -60,11 +56,10 @@ def process_node_values(release: str, metrics_port: int) -> dict[str, Any]:
     """
     python = sys.executable
     return {
-        "operator": {"command": [python, "-m", "videodl.operator"], "scratchDir": SCRATCH},
+        "operator": {"command": [python, "-m", "videodl.operator"]},
         "workers": {
             "command": [python, "-m", "videodl.worker"],
             "cleanupCommand": [python, "-m", "videodl.operator.cleanup"],
-            "scratchDir": SCRATCH,
         },
         "metrics": {"port": metrics_port},
         "admission": {"intervalSeconds": 0.5},
