@@ -1,7 +1,9 @@
-"""The operator image fits the chart: non-root numeric user, pinned base, the right command."""
+"""The images fit the chart: non-root numeric user, pinned base, the commands the chart runs."""
 
 from __future__ import annotations
 
+import json
+import pathlib
 import re
 import tomllib
 
@@ -67,3 +69,19 @@ def test_exposes_the_metrics_port() -> None:
     """The image exposes the port the chart's probes and Service use by default."""
     exposed = [a for word, a in _instructions() if word == "EXPOSE"]
     assert exposed == [str(_values()["metrics"]["port"])]
+
+
+def test_worker_commands_run_in_the_worker_image() -> None:
+    """The chart's worker command is the worker image's entrypoint, and its cleanup command
+    runs a module of the package that image installs."""
+    text = (rendering.REPO / "worker-image" / "Dockerfile").read_text()
+    entrypoint = re.findall(r"^ENTRYPOINT (.+)$", text, re.MULTILINE)[-1]
+    workers = _values()["workers"]
+    assert json.loads(entrypoint) == workers["command"]
+    assert "COPY operator/videodl" in text
+    module = workers["cleanupCommand"][workers["cleanupCommand"].index("-m") + 1]
+    assert (
+        (rendering.REPO / "operator" / pathlib.Path(*module.split(".")))
+        .with_suffix(".py")
+        .is_file()
+    )
