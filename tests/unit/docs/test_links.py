@@ -66,7 +66,5 @@ def test_every_document_is_listed_in_the_index() -> None:
         for t in markdown.links(index.read_text(encoding="utf-8"))
         if not markdown.is_external(t)
     }
-    missing = [
-        p.name for p in sorted(markdown.DOCS.glob("*.md")) if p != index and p not in linked
-    ]
+    missing = [p.name for p in sorted(markdown.DOCS.glob("*.md")) if p != index and p not in linked]
     assert not missing, f"docs/README.md does not link: {', '.join(missing)}"

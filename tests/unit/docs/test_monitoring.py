@@ -98,7 +98,7 @@ class TestMetricNames:
         assert importers == METRIC_MODULES
 
     def test_every_mentioned_metric_is_exported(self) -> None:
-        """Each videodl_* name in monitoring.md (tables, PromQL, prose) is a series a scrape shows."""
+        """Each videodl_* name in monitoring.md (tables, PromQL, prose) is a series of a scrape."""
         allowed = set().union(*(f.series for f in exported().values()))
         unknown = markdown.metric_names(MONITORING.read_text(encoding="utf-8")) - allowed
         assert not unknown, f"monitoring.md names series the operator does not export: {unknown}"
