@@ -187,7 +187,8 @@ def _fenced_line_numbers(lines: list[str]) -> set[int]:
 
 
 METRIC = re.compile(r"\bvideodl_[a-z0-9_]*[a-z0-9]\b")
-ANNOTATION = re.compile(r"\bvideodl\.dev/[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
+# Not preceded by a dot: `videodownloads.videodl.dev/status` is a resource, not a key.
+ANNOTATION = re.compile(r"(?<![\w.-])videodl\.dev/[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 
 
 def metric_names(text: str) -> set[str]:

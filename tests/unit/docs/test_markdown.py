@@ -102,6 +102,9 @@ class TestSection:
 class TestNames:
     def test_metric_names_and_keys_are_found_everywhere(self) -> None:
         """Series names and videodl.dev keys are found in prose and in code alike."""
-        text = "rate(videodl_retries_total[5m]) and `videodl.dev/retry=1` or videodl_"
+        text = (
+            "rate(videodl_retries_total[5m]) and `videodl.dev/retry=1` or videodl_ "
+            "but not videodownloads.videodl.dev/status"
+        )
         assert markdown.metric_names(text) == {"videodl_retries_total"}
         assert markdown.videodl_keys(text) == {"videodl.dev/retry"}
