@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import http.cookiejar
 import re
 from collections.abc import Iterator
 
@@ -51,6 +52,7 @@ class Reason:
     TLS_ERROR = "TLSError"
     STORAGE_FULL = "StorageFull"
     STORAGE_ERROR = "StorageError"
+    INVALID_COOKIES = "InvalidCookies"
     BOT_CHECK = "BotCheck"
     CAPTCHA = "Captcha"
     TRY_AGAIN_LATER = "TryAgainLater"
@@ -192,6 +194,9 @@ def _by_http_status(status: int, message: str) -> Classification | None:
 
 
 def _by_os_error(error: OSError, message: str) -> Classification:
+    # A cookies file that is not in Netscape format fails the same way on every attempt.
+    if isinstance(error, http.cookiejar.LoadError):
+        return Classification(_P, Reason.INVALID_COOKIES, message)
     if error.errno in _NO_SPACE_ERRNOS:
         return Classification(_T, Reason.STORAGE_FULL, message)
     if error.errno in _READ_ONLY_ERRNOS:

@@ -170,6 +170,23 @@ class TestNetwork:
         assert all(c is not None and "session=abc123" in c for c in sent)
         assert cookies.read_text() == content
 
+    def test_malformed_cookies_fail_for_good(
+        self, media_server: MediaServer, run_worker: RunWorker, workspace: Workspace
+    ) -> None:
+        """A cookies file that is not in Netscape format is a permanent failure, not retried."""
+        cookies = workspace.root / "secret" / "cookies.txt"
+        cookies.parent.mkdir()
+        cookies.write_text('{"session": "abc123"}\n')
+        run = run_worker(
+            {
+                "url": media_server.url("/media/video.mp4"),
+                "cookies": {"secretRef": {"name": "site-cookies"}},
+            },
+            VIDEODL_COOKIES_FILE=str(cookies),
+        )
+        assert run.outcome.exit_code == 12, run.outcome
+        assert (run.failure.failure_class, run.failure.reason) == ("Permanent", "InvalidCookies")
+
     def test_rate_limit(self, media_server: MediaServer, run_worker: RunWorker) -> None:
         """rateLimitBytesPerSecond slows the download to about that rate."""
         size = media_server.library.video.stat().st_size
