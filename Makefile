@@ -36,7 +36,7 @@ generate: venv ## regenerate the CRD, the chart's CRDs and docs/api.md from the 
 check-generated: venv ## fail when a generated file is stale
 	$(BIN)/python -m videodl.api.generate --check
 
-test: deps venv binaries lint ## the whole suite: lint, unit, integration and end-to-end tests
+test: deps venv binaries lint check-generated ## the whole suite: lint, unit, integration and end-to-end tests
 	$(BIN)/pytest tests --ignore=tests/benchmarks
 
 test-unit: venv ## unit tests only (no cluster, no downloads)

@@ -1,7 +1,8 @@
 """Write the generated API files, or check that the committed ones are current.
 
-``python -m videodl.api.generate`` writes ``crds/videodl.dev_videodownloads.yaml``, its copy in
-the Helm chart's ``crds/`` and ``docs/api.md`` under the current directory (the repository root; ``--root`` to change).
+``python -m videodl.api.generate`` writes ``crds/videodl.dev_videodownloads.yaml``, its copy
+in the Helm chart's ``crds/`` and ``docs/api.md`` under the current directory (the repository
+root; ``--root`` to change).
 ``--check`` writes nothing and exits 1 naming each file that differs from what the models
 generate. Generation refuses to write a CRD schema that is not structural.
 """
