@@ -10,6 +10,7 @@ Grafana dashboard queries.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import time
 import urllib.request
@@ -236,5 +237,14 @@ def test_operator_was_never_refused(deployed: Deployed) -> None:
     """Nothing the operator did in the tests above was forbidden by RBAC."""
     log = release.operator_log(deployed.cluster, deployed.namespace)
     assert "metrics and health endpoint" in log
-    assert "Forbidden" not in log
-    assert "forbidden" not in log
+    # Any 403 that is an authorization denial names the user and what it "cannot" do; a 403
+    # for a namespace being deleted under a queued download is not about RBAC.
+    denials = [
+        line
+        for line in log.splitlines()
+        if "forbidden" in line.lower()
+        and re.search(
+            r"\bcannot (get|list|watch|create|update|patch|delete|deletecollection)\b", line
+        )
+    ]
+    assert denials == []
