@@ -19,15 +19,15 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from videodl.api.errors import InvalidVideoDownloadError
-from videodl.api.resource import VideoDownload, parse_status
+from videodl.api.resource import VideoDownload
 from videodl.api.status import VideoDownloadStatus
 from videodl.operator import naming, patches, podspec, transitions
 from videodl.operator.gate import AdmissionGate, Candidate, Verdict
 from videodl.operator.kube import ApiError, Kube
 from videodl.operator.metrics import Metrics
-from videodl.operator.podview import PodView, parse_time
+from videodl.operator.podview import PodView
 from videodl.operator.recorder import Recorder
+from videodl.operator.records import DownloadRecord, record_of
 from videodl.operator.settings import Settings
 from videodl.operator.store import Store
 from videodl.operator.workqueue import WorkQueue
@@ -40,97 +40,10 @@ Key = tuple[str, str]
 logger = logging.getLogger(__name__)
 
 _MAX_STEPS = 6
-_KEPT_METADATA = (
-    "name",
-    "namespace",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "finalizers",
-)
 
 
 def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
-
-
-@dataclasses.dataclass(frozen=True)
-class DownloadRecord:
-    """One VideoDownload as last seen: its parsed form, or the problem and the raw status."""
-
-    model: VideoDownload | None
-    problem: str | None = None
-    #: Metadata as kept (see :func:`record_of`); the model holds the same dict.
-    kept_metadata: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    #: Only for objects the models cannot read, whose status is still needed.
-    raw_status: Mapping[str, Any] | None = None
-
-    @property
-    def metadata(self) -> Mapping[str, Any]:
-        return self.model.metadata if self.model is not None else self.kept_metadata
-
-    @property
-    def uid(self) -> str:
-        return str(self.metadata.get("uid", ""))
-
-    @property
-    def resource_version(self) -> str | None:
-        value = self.metadata.get("resourceVersion")
-        return str(value) if value is not None else None
-
-    @property
-    def created(self) -> datetime.datetime:
-        return parse_time(
-            self.metadata.get("creationTimestamp")
-        ) or datetime.datetime.fromtimestamp(0, datetime.UTC)
-
-    @property
-    def deleting(self) -> bool:
-        return self.metadata.get("deletionTimestamp") is not None
-
-    @property
-    def status(self) -> VideoDownloadStatus:
-        if self.model is not None:
-            return self.model.status or VideoDownloadStatus()
-        try:
-            return parse_status(self.raw_status or {})
-        except InvalidVideoDownloadError:
-            return VideoDownloadStatus()
-
-
-def _kept(metadata: Mapping[str, Any]) -> dict[str, Any]:
-    """The metadata the operator needs, and of the annotations only its own.
-
-    Everything else (managedFields, kubectl's last-applied copy of the whole manifest,
-    labels) would only cost memory with thousands of objects.
-    """
-    kept = {k: metadata[k] for k in _KEPT_METADATA if k in metadata}
-    annotations = {
-        k: v for k, v in (metadata.get("annotations") or {}).items() if k.startswith("videodl.dev/")
-    }
-    if annotations:
-        kept["annotations"] = annotations
-    return kept
-
-
-def record_of(body: Mapping[str, Any]) -> DownloadRecord:
-    """Parse a VideoDownload object as the apiserver returns it, keeping only what is used."""
-    metadata = _kept(body.get("metadata") or {})
-    slim = {
-        "apiVersion": body.get("apiVersion"),
-        "kind": body.get("kind"),
-        "metadata": metadata,
-        "spec": body.get("spec"),
-        "status": body.get("status"),
-    }
-    try:
-        return DownloadRecord(model=VideoDownload.from_object(slim))
-    except InvalidVideoDownloadError as exc:
-        return DownloadRecord(
-            model=None, problem=str(exc), kept_metadata=metadata, raw_status=body.get("status")
-        )
 
 
 def _key_of(body: Mapping[str, Any]) -> Key:
@@ -222,9 +135,10 @@ class Controller:
         return lock
 
     def _observation(self, record: DownloadRecord) -> transitions.Observation:
-        assert record.model is not None
+        model = record.model
+        assert model is not None
         return transitions.Observation(
-            download=record.model,
+            download=model,
             uid=record.uid,
             pods=tuple(self.pods_of(record.uid)),
             now=self.clock(),
@@ -262,7 +176,7 @@ class Controller:
                 record = self.downloads.get(key)
                 if record is None:
                     break
-                if record.model is None:
+                if record.problem is not None:
                     await self._write_invalid(key, record)
                     break
                 observation = self._observation(record)
@@ -275,7 +189,7 @@ class Controller:
         """Start the next run of ``key`` if it still waits; True if a run was recorded."""
         async with self._lock(key):
             record = self.downloads.get(key)
-            if record is None or record.model is None:
+            if record is None or record.problem is not None:
                 return False
             observation = self._observation(record)
             plan = transitions.admit(observation)
@@ -288,7 +202,7 @@ class Controller:
         """Show ``key`` as Blocked with the gate's reason, if it still waits."""
         async with self._lock(key):
             record = self.downloads.get(key)
-            if record is None or record.model is None:
+            if record is None or record.problem is not None:
                 return
             observation = self._observation(record)
             plan = transitions.block(observation, reason=verdict.reason, message=verdict.message)
@@ -298,11 +212,10 @@ class Controller:
     # --- carrying out a plan ----------------------------------------------------------------
 
     async def _write_invalid(self, key: Key, record: DownloadRecord) -> None:
-        generation = record.metadata.get("generation")
         status = record.status
         new = transitions.decide_invalid(
             status,
-            generation=generation if isinstance(generation, int) else 0,
+            generation=record.generation,
             problem=record.problem or "the object cannot be read",
             now=self.clock(),
         )
@@ -390,13 +303,16 @@ class Controller:
                 )
                 self._put_pod(gone)
         wrote = bool(plan.delete_pods)
-        if current.model is None:
+        if plan.create_pod is None and plan.cleanup_round is None:
+            return wrote
+        model = current.model
+        if model is None:
             return wrote
         if plan.create_pod is not None:
-            wrote = await self._create_worker(key, current, plan.create_pod) or wrote
+            wrote = await self._create_worker(key, current, model, plan.create_pod) or wrote
         if plan.cleanup_round is not None:
             manifest = podspec.cleanup_pod(
-                current.model,
+                model,
                 uid=current.uid,
                 round_=plan.cleanup_round,
                 paths=plan.cleanup_paths,
@@ -413,7 +329,7 @@ class Controller:
         self, key: Key, current: DownloadRecord, plan: transitions.Plan
     ) -> DownloadRecord | None:
         metadata: dict[str, Any] = {"resourceVersion": current.resource_version}
-        finalizers = [str(f) for f in current.metadata.get("finalizers") or []]
+        finalizers = list(current.finalizers)
         if plan.add_finalizer and naming.FINALIZER not in finalizers:
             metadata["finalizers"] = [*finalizers, naming.FINALIZER]
         if plan.remove_finalizer and naming.FINALIZER in finalizers:
@@ -444,11 +360,14 @@ class Controller:
         self._put_pod(PodView.from_pod(created))
 
     async def _create_worker(
-        self, key: Key, record: DownloadRecord, identity: podspec.PodIdentity
+        self,
+        key: Key,
+        record: DownloadRecord,
+        model: VideoDownload,
+        identity: podspec.PodIdentity,
     ) -> bool:
-        assert record.model is not None
         manifest = podspec.worker_pod(
-            record.model,
+            model,
             identity,
             settings=self.settings.worker,
             instance=self.settings.instance,
@@ -465,13 +384,12 @@ class Controller:
         return True
 
     async def _tell_gate(self, record: DownloadRecord, result: transitions.AttemptOutcome) -> None:
-        assert record.model is not None
         candidate = Candidate(
-            namespace=record.model.namespace,
-            name=record.model.name,
+            namespace=record.namespace,
+            name=record.name,
             uid=record.uid,
-            url=record.model.spec.url,
-            priority=record.model.spec.priority,
+            url=record.url,
+            priority=record.priority,
             attempt=result.attempt,
         )
         try:

@@ -19,12 +19,13 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-from videodl.api.spec import Priority
-from videodl.api.status import ConditionType, Phase
+from videodl.api.spec import DeletionPolicy, Priority
+from videodl.api.status import Phase
 from videodl.core import admission as rules
 from videodl.operator import naming, transitions
-from videodl.operator.controller import Controller, DownloadRecord, Key
+from videodl.operator.controller import Controller, Key
 from videodl.operator.gate import AdmissionGate, Candidate, Verdict
+from videodl.operator.records import DownloadRecord
 from videodl.operator.settings import AdmissionSettings
 
 __all__ = ["Scheduler", "candidate_of", "queued_since"]
@@ -39,24 +40,21 @@ _COALESCE_SECONDS = 0.05
 
 def queued_since(record: DownloadRecord) -> datetime.datetime:
     """When the download started waiting for its next run (the aging clock's start)."""
-    status = record.status
     moments = [record.created]
-    reconciling = status.condition(ConditionType.RECONCILING.value)
-    if reconciling is not None:
-        moments.append(reconciling.last_transition_time)
-    if status.next_attempt_time is not None:
-        moments.append(status.next_attempt_time)
+    if record.reconciling_since is not None:
+        moments.append(record.reconciling_since)
+    if record.next_attempt_time is not None:
+        moments.append(record.next_attempt_time)
     return max(moments)
 
 
 def candidate_of(record: DownloadRecord) -> rules.Candidate:
     """The admission rules' view of a waiting download."""
-    assert record.model is not None
     return rules.Candidate(
-        namespace=record.model.namespace,
-        name=record.model.name,
+        namespace=record.namespace,
+        name=record.name,
         uid=record.uid,
-        rank=record.model.spec.priority.rank,
+        rank=record.priority.rank,
         created=record.created,
         queued_since=queued_since(record),
     )
@@ -108,20 +106,18 @@ class Scheduler:
         """One admission pass; returns seconds until something is due (capped by interval)."""
         controller = self._controller
         now = controller.clock()
-        records = [(k, r) for k, r in controller.downloads.items() if r.model is not None]
+        records = [(k, r) for k, r in controller.downloads.items() if r.problem is None]
         running: collections.Counter[str] = collections.Counter()
         waiting: dict[str, tuple[Key, DownloadRecord]] = {}
         depth: collections.Counter[Priority] = collections.Counter()
         due = now + datetime.timedelta(seconds=self._settings.interval_seconds)
         for key, record in records:
-            assert record.model is not None
-            status = record.status
-            if status.phase == Phase.RUNNING:
+            if record.phase == Phase.RUNNING:
                 running[key[0]] += 1
-            elif status.phase in (Phase.QUEUED, Phase.BLOCKED, Phase.BACKING_OFF):
-                depth[record.model.spec.priority] += 1
-                if status.next_attempt_time is not None and status.next_attempt_time > now:
-                    due = min(due, status.next_attempt_time)
+            elif record.phase in (Phase.QUEUED, Phase.BLOCKED, Phase.BACKING_OFF):
+                depth[record.priority] += 1
+                if record.next_attempt_time is not None and record.next_attempt_time > now:
+                    due = min(due, record.next_attempt_time)
             if self._may_start(record, now):
                 waiting[record.uid] = (key, record)
             expiry = self._ttl_expiry(record)
@@ -137,26 +133,21 @@ class Scheduler:
 
     @staticmethod
     def _may_start(record: DownloadRecord, now: datetime.datetime) -> bool:
-        assert record.model is not None
-        spec = record.model.spec
-        if record.deleting or spec.suspend:
+        if record.deleting or record.suspend:
             return False
-        if not transitions.is_waiting(record.status, now):
+        if not transitions.is_waiting_phase(record.phase, record.next_attempt_time, now):
             return False
-        needs_finalizer = spec.deletion_policy.value == "Delete"
-        finalizers = record.metadata.get("finalizers") or []
-        return not needs_finalizer or naming.FINALIZER in finalizers
+        needs_finalizer = record.deletion_policy == DeletionPolicy.DELETE
+        return not needs_finalizer or naming.FINALIZER in record.finalizers
 
     @staticmethod
     def _ttl_expiry(record: DownloadRecord) -> datetime.datetime | None:
-        assert record.model is not None
-        ttl = record.model.spec.ttl_seconds_after_finished
-        status = record.status
-        if ttl is None or status.phase is None or not status.phase.finished:
+        ttl = record.ttl_seconds_after_finished
+        if ttl is None or record.phase is None or not record.phase.finished:
             return None
-        if status.completion_time is None:
+        if record.completion_time is None:
             return None
-        return status.completion_time + datetime.timedelta(seconds=ttl)
+        return record.completion_time + datetime.timedelta(seconds=ttl)
 
     async def _admit(
         self,
@@ -201,14 +192,13 @@ class Scheduler:
         )
 
     def _gate_candidate(self, record: DownloadRecord) -> Candidate:
-        assert record.model is not None
         return Candidate(
-            namespace=record.model.namespace,
-            name=record.model.name,
+            namespace=record.namespace,
+            name=record.name,
             uid=record.uid,
-            url=record.model.spec.url,
-            priority=record.model.spec.priority,
-            attempt=(record.status.attempts or 0) + 1,
+            url=record.url,
+            priority=record.priority,
+            attempt=record.attempts + 1,
         )
 
     async def _guarded(self, work: Coroutine[Any, Any, object]) -> None:

@@ -49,6 +49,7 @@ __all__ = [
     "decide",
     "decide_invalid",
     "is_waiting",
+    "is_waiting_phase",
     "last_run",
     "pod_rejected",
 ]
@@ -66,10 +67,17 @@ def last_run(observation: Observation) -> int:
 
 def is_waiting(status: VideoDownloadStatus, now: datetime.datetime) -> bool:
     """Whether the download waits for admission now (queued, blocked, or backoff over)."""
-    if status.phase in (Phase.QUEUED, Phase.BLOCKED):
+    return is_waiting_phase(status.phase, status.next_attempt_time, now)
+
+
+def is_waiting_phase(
+    phase: Phase | None, next_attempt_time: datetime.datetime | None, now: datetime.datetime
+) -> bool:
+    """:func:`is_waiting` from the two fields it reads."""
+    if phase in (Phase.QUEUED, Phase.BLOCKED):
         return True
-    if status.phase == Phase.BACKING_OFF:
-        return status.next_attempt_time is None or status.next_attempt_time <= now
+    if phase == Phase.BACKING_OFF:
+        return next_attempt_time is None or next_attempt_time <= now
     return False
 
 
