@@ -248,7 +248,10 @@ class Controller:
                 return wrote
             current = patched
             wrote = True
-        wrote = await self._write_pods(key, current, plan) or wrote
+        new_attempt = plan.status is not None and (plan.status.attempts or 0) > (
+            observation.status.attempts or 0
+        )
+        wrote = await self._write_pods(key, current, plan, new_attempt=new_attempt) or wrote
         if plan.delete_download:
             try:
                 await self.kube.delete_download(key[0], key[1], current.uid)
@@ -289,8 +292,13 @@ class Controller:
         self.changed.set()
         return self._store_download(key, body)
 
-    async def _write_pods(self, key: Key, current: DownloadRecord, plan: transitions.Plan) -> bool:
-        """Pod deletions, then the worker or cleanup Pod to create; True if any was written."""
+    async def _write_pods(
+        self, key: Key, current: DownloadRecord, plan: transitions.Plan, *, new_attempt: bool
+    ) -> bool:
+        """Pod deletions, then the worker or cleanup Pod to create; True if any was written.
+
+        ``new_attempt``: the plan started a new attempt (counted once its Pod exists).
+        """
         namespace = key[0]
         for pod_name in plan.delete_pods:
             pod = self.pods.get((namespace, pod_name))
@@ -309,7 +317,10 @@ class Controller:
         if model is None:
             return wrote
         if plan.create_pod is not None:
-            wrote = await self._create_worker(key, current, model, plan.create_pod) or wrote
+            created = await self._create_worker(key, current, model, plan.create_pod)
+            if created and new_attempt:
+                self.metrics.attempts.inc()
+            wrote = True
         if plan.cleanup_round is not None:
             manifest = podspec.cleanup_pod(
                 model,
@@ -366,6 +377,7 @@ class Controller:
         model: VideoDownload,
         identity: podspec.PodIdentity,
     ) -> bool:
+        """Create the worker Pod of ``identity``; False when the apiserver refused it."""
         manifest = podspec.worker_pod(
             model,
             identity,
@@ -381,6 +393,7 @@ class Controller:
             observation = self._observation(record)
             plan = transitions.pod_rejected(observation, exc.message or str(exc))
             await self._execute(key, record, observation, plan)
+            return False
         return True
 
     async def _tell_gate(self, record: DownloadRecord, result: transitions.AttemptOutcome) -> None:

@@ -50,7 +50,11 @@ class Metrics:
             "Downloads holding a worker slot (phase Running).",
             registry=registry,
         )
-        self.attempts = Counter("videodl_attempts_total", "Attempts started.", registry=registry)
+        self.attempts = Counter(
+            "videodl_attempts_total",
+            "Attempts started: worker Pods created for a new attempt (not replacements).",
+            registry=registry,
+        )
         self.retries = Counter(
             "videodl_retries_total",
             "Failed attempts that will be retried after a backoff, by failure class.",
@@ -98,8 +102,6 @@ class Metrics:
 
     def record_status(self, old: VideoDownloadStatus, new: VideoDownloadStatus) -> None:
         """Count what changed between two statuses the operator wrote one after the other."""
-        if (new.attempts or 0) > (old.attempts or 0):
-            self.attempts.inc((new.attempts or 0) - (old.attempts or 0))
         if (
             new.phase == Phase.RUNNING
             and old.phase == Phase.RUNNING

@@ -105,6 +105,31 @@ class TestHappyPath:
         ]
         assert [r for _, r in h.recorder.events] == ["Queued", "Started", "Succeeded"]
         assert h.gate.outcomes == [("clip", 1, "Succeeded")]
+        assert h.controller.metrics.registry.get_sample_value("videodl_attempts_total") == 1
+
+    def test_refused_pod_is_not_an_attempt(self) -> None:
+        """A Pod the apiserver refuses backs off, is created later, and counts one attempt."""
+
+        async def scenario() -> Harness:
+            h = Harness()
+            h.kube.add_download(download(spec={"retry": {"backoff": {"initialSeconds": 5}}}))
+            h.kube.fail_next_create = ApiError(
+                403, "Forbidden", "no PriorityClass with name videodl-normal was found"
+            )
+            await h.settle()
+            status = h.kube.downloads[("media", "clip")]["status"]
+            assert (status["phase"], status["attempts"]) == ("BackingOff", 0)
+            assert status["lastFailure"]["reason"] == "PodRejected"
+            h.now = T0 + datetime.timedelta(seconds=10)
+            await h.settle()
+            return h
+
+        h = asyncio.run(scenario())
+        status = h.kube.downloads[("media", "clip")]["status"]
+        assert (status["phase"], status["attempts"]) == ("Running", 1)
+        assert len(h.kube.pods) == 1
+        assert h.controller.metrics.registry.get_sample_value("videodl_attempts_total") == 1
+        assert "PodRejected" in [r for _, r in h.recorder.events]
 
     def test_stale_watch_event_does_not_repeat_a_write(self) -> None:
         """An event older than the operator's own write is ignored, so nothing is written twice."""

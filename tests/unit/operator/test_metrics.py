@@ -35,8 +35,8 @@ class TestMetrics:
         assert sample(metrics, "videodl_queue_depth", priority="Lowest") == 0
         assert sample(metrics, "videodl_retries_total", failure_class="Throttled") == 0
 
-    def test_attempts_and_success(self) -> None:
-        """Starting an attempt and succeeding count once each, with duration and bytes."""
+    def test_success(self) -> None:
+        """Succeeding counts once, with the duration and the bytes."""
         metrics = Metrics()
         start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
         queued = status(phase="Queued")
@@ -51,7 +51,6 @@ class TestMetrics:
         metrics.record_status(queued, running)
         metrics.record_status(running, done)
         metrics.record_status(done, done)
-        assert sample(metrics, "videodl_attempts_total") == 1
         assert sample(metrics, "videodl_downloads_total", result="succeeded") == 1
         assert sample(metrics, "videodl_download_duration_seconds_sum", result="succeeded") == 42
         assert sample(metrics, "videodl_download_bytes_sum") == 1000
