@@ -235,13 +235,8 @@ def run_videodownloads(
         [
             *testing.worker_rbac(namespace),
             {
-                "apiVersion": "v1",
-                "kind": "PersistentVolumeClaim",
+                **testing.volume_claim("media"),
                 "metadata": {"name": "media", "namespace": namespace},
-                "spec": {
-                    "accessModes": ["ReadWriteOnce"],
-                    "resources": {"requests": {"storage": "1Gi"}},
-                },
             },
         ],
     )

@@ -270,18 +270,7 @@ def bed(
         "label", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted"
     )
     testbed = Bed(cluster, namespace, tmp_path)
-    testbed.apply(
-        *testing.worker_rbac(namespace),
-        {
-            "apiVersion": "v1",
-            "kind": "PersistentVolumeClaim",
-            "metadata": {"name": CLAIM},
-            "spec": {
-                "accessModes": ["ReadWriteOnce"],
-                "resources": {"requests": {"storage": "1Gi"}},
-            },
-        },
-    )
+    testbed.apply(*testing.worker_rbac(namespace), testing.volume_claim(CLAIM))
     try:
         yield testbed
     finally:

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from videodl.localcluster import cluster, controlplane, mediaserver
+from videodl.operator import testing
 
 NAMESPACE = "videodl-demo"
 RELEASE_NAMESPACE = "videodl-system"
@@ -150,16 +151,8 @@ class Demo:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        claim = {
-            "apiVersion": "v1",
-            "kind": "PersistentVolumeClaim",
-            "metadata": {"name": "videos", "namespace": NAMESPACE},
-            "spec": {
-                "accessModes": ["ReadWriteOnce"],
-                "resources": {"requests": {"storage": "1Gi"}},
-            },
-        }
-        self.kubectl("apply", "-f", "-", stdin=json.dumps(claim))
+        claim = testing.volume_claim("videos")
+        self.kubectl("apply", "-n", NAMESPACE, "-f", "-", stdin=json.dumps(claim))
 
     def apply_downloads(self) -> None:
         assert self.media is not None

@@ -37,6 +37,7 @@ __all__ = [
     "free_port",
     "instant_worker_command",
     "priority_classes",
+    "volume_claim",
     "worker_rbac",
 ]
 
@@ -103,6 +104,16 @@ def worker_rbac(namespace: str, service_account: str = "videodl-worker") -> list
             ],
         },
     ]
+
+
+def volume_claim(name: str, size: str = "1Gi") -> dict[str, Any]:
+    """A ReadWriteOnce PersistentVolumeClaim of the default StorageClass, for downloads."""
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}},
+    }
 
 
 def free_port() -> int:
