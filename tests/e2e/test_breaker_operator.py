@@ -8,11 +8,9 @@ probe, a forced opening and a reset, counting worker Pods per host from their la
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import pathlib
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from kubernetes import client, watch
+from tests.e2e.operatorbed import CLAIM, CRD_FILE, MEDIA_CACHE, Bed, Json
 
 from videodl.api import resource
 from videodl.breaker import admin
@@ -30,19 +29,11 @@ from videodl.operator import naming, testing
 if TYPE_CHECKING:
     from tests.conftest import ClusterHandle
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-CRD_FILE = REPO / "crds" / f"{resource.GROUP}_{resource.PLURAL}.yaml"
-MEDIA_CACHE = pathlib.Path(tempfile.gettempdir()) / "videodl-test-media"
-CLAIM = "media"
-# The process node runs containers on the host's file system, where the cluster's own files
-# may live under /tmp; an emptyDir mounted at /tmp would hide them from the container.
-SCRATCH = "/scratch"
 CONFIGMAP = "videodl-breaker"
 THRESHOLD = 3
 OPEN_SECONDS = 5
 MAX_RUNNING = 3
 HOST_A, HOST_B = "127.0.0.1", "localhost"
-Json = dict[str, Any]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,80 +213,6 @@ class Observer:
             stream.stop()
         for thread in self._threads:
             thread.join(timeout=70)
-
-
-class Bed:
-    """A namespace ready for downloads (restricted PodSecurity, worker RBAC, a claim)."""
-
-    def __init__(self, cluster: ClusterHandle, namespace: str, log_dir: pathlib.Path) -> None:
-        self.cluster = cluster
-        self.namespace = namespace
-        self.api = cluster.api_client()
-        self.objects = client.CustomObjectsApi(self.api)
-        self.core = client.CoreV1Api(self.api)
-        self.log_dir = log_dir
-        self.operator: testing.OperatorProcess | None = None
-
-    def start_operator(self, *args: str) -> testing.OperatorProcess:
-        process = testing.OperatorProcess(
-            kubeconfig=self.cluster.kubeconfig,
-            log_path=self.log_dir / "operator.log",
-            args=[
-                f"--namespaces={self.namespace}",
-                f"--instance={self.namespace[:63]}",
-                "--admission-interval-seconds=0.5",
-                f"--worker-scratch-dir={SCRATCH}",
-                *args,
-            ],
-        )
-        process.start()
-        self.operator = process
-        return process
-
-    def apply(self, *objects: Json) -> None:
-        document = {"apiVersion": "v1", "kind": "List", "items": list(objects)}
-        self.cluster.kubectl("-n", self.namespace, "apply", "-f", "-", input=json.dumps(document))
-
-    def create(self, name: str, spec: Json) -> None:
-        self.apply(
-            {
-                "apiVersion": resource.API_VERSION,
-                "kind": resource.KIND,
-                "metadata": {"name": name},
-                "spec": spec,
-            }
-        )
-
-    def get(self, name: str) -> Json:
-        found: Json = self.objects.get_namespaced_custom_object(
-            resource.GROUP, resource.VERSION, self.namespace, resource.PLURAL, name
-        )
-        return found
-
-    def wait(self, what: str, check: Callable[[], Any], timeout: float = 120.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            with contextlib.suppress(client.ApiException):
-                value = check()
-                if value:
-                    return value
-            if time.monotonic() > deadline:
-                tail = self.operator.tail() if self.operator else ""
-                pytest.fail(f"timed out waiting for {what}\n--- operator log ---\n{tail}")
-            time.sleep(0.1)
-
-    def wait_phase(self, name: str, phase: str, timeout: float = 120.0) -> Json:
-        def reached() -> Json | None:
-            obj = self.get(name)
-            return obj if (obj.get("status") or {}).get("phase") == phase else None
-
-        result: Json = self.wait(f"{name} to be {phase}", reached, timeout)
-        return result
-
-    def close(self) -> None:
-        if self.operator is not None:
-            print("--- operator log ---\n" + self.operator.tail(80))
-            self.operator.close()
 
 
 @pytest.fixture(scope="module")
