@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-# Starts a cluster, runs a Pod that sleeps, prints every pid, then waits to be stopped or killed.
+# Starts a cluster, runs a Pod that sleeps, prints every pid, then stops the cluster when told
+# "stop" on stdin, or waits to be killed.
 OWNER = textwrap.dedent(
     """
     import json, subprocess, sys, time
@@ -28,7 +29,7 @@ OWNER = textwrap.dedent(
                    check=True, capture_output=True)
     children = [c.pid for c in local.plane.children] + [local.node.pid]
     print(json.dumps({"children": children}), flush=True)
-    if sys.argv[1] == "stop":
+    if sys.stdin.readline().strip() == "stop":
         local.stop()
         print("stopped", flush=True)
     else:
@@ -71,16 +72,22 @@ def test_no_process_outlives_the_cluster(ending: str) -> None:
     """Stopping the cluster, or SIGKILLing its owner, ends every component and Pod process."""
     before = _sleepers()
     owner = subprocess.Popen(
-        [sys.executable, "-c", OWNER, ending], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", OWNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
         assert owner.stdout is not None
         pids = set(json.loads(owner.stdout.readline())["children"])
-        pod_processes = _sleepers() - before
+        # Ready is reported once the start script has run; the exec into `sleep` follows.
+        deadline = time.monotonic() + 15
+        while not (pod_processes := _sleepers() - before) and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert len(pids) == 5, "etcd, apiserver, controller-manager, scheduler and the node"
         assert len(pod_processes) == 1, "the Pod's command runs as a local process"
         assert all(_alive(p) for p in pids | pod_processes)
         if ending == "stop":
+            assert owner.stdin is not None
+            owner.stdin.write("stop\n")
+            owner.stdin.flush()
             assert owner.stdout.readline().strip() == "stopped"
         else:
             owner.send_signal(signal.SIGKILL)
