@@ -12,20 +12,20 @@ help: ## list the targets
 deps: ## install the Debian packages the tests need (ffmpeg, promtool), when missing
 	@bash hack/install-system-deps.sh
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml hack/devkit/pyproject.toml hack/requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -r hack/requirements-dev.txt
 	@touch $@
 
-venv: $(STAMP) ## create .venv with the package and its development tools
+venv: $(STAMP) ## create .venv with the package, the devkit and the development tools
 
 binaries: ## build (once, cached outside the repo) the control plane, etcd, helm and kube-linter
 	@bash hack/build-binaries.sh >/dev/null
 
 lint: venv ## ruff and mypy --strict
-	$(BIN)/ruff check operator tests
-	$(BIN)/ruff format --check operator tests
+	$(BIN)/ruff check operator hack/devkit tests
+	$(BIN)/ruff format --check operator hack/devkit tests
 	$(BIN)/mypy
 
 crds: generate ## alias of generate
@@ -49,13 +49,13 @@ bench: deps venv binaries ## benchmarks (figures, not pass/fail)
 	$(BIN)/python tests/benchmarks/run.py
 
 cluster: venv binaries ## run a local cluster in the foreground (Ctrl-C stops it)
-	$(BIN)/python -m videodl.localcluster --kubeconfig-link .demo/kubeconfig
+	$(BIN)/python -m videodl_devkit --kubeconfig-link .demo/kubeconfig
 
 clean: ## remove the virtualenv and caches inside the repo (the binary cache stays)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
 demo: deps venv binaries ## local cluster + chart + real downloads, with live progress
-	$(BIN)/python -m videodl.localcluster.demo --state-dir .demo
+	$(BIN)/python -m videodl_devkit.demo --state-dir .demo
 
 demo-clean: ## remove what the demo left (.demo: cluster state, downloaded files, media)
 	rm -rf .demo

@@ -75,7 +75,7 @@ def cluster() -> Iterator[ClusterHandle]:
             log_dir=None,
         )
         return
-    from videodl.localcluster import cluster as local
+    from videodl_devkit import cluster as local
 
     with local.running() as running:
         yield ClusterHandle(

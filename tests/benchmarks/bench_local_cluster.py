@@ -13,7 +13,7 @@ import statistics
 import subprocess
 import time
 
-from videodl.localcluster import binaries, cluster
+from videodl_devkit import binaries, cluster
 
 
 def main() -> None:

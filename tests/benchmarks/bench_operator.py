@@ -35,8 +35,9 @@ from typing import Any
 from kubernetes import client, config, watch
 
 from videodl.api import resource
-from videodl.localcluster import cluster as local
-from videodl.operator import naming, testing
+from videodl.reconcile.download import naming
+from videodl_devkit import cluster as local
+from videodl_devkit import testing
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CRD_FILE = REPO / "crds" / f"{resource.GROUP}_{resource.PLURAL}.yaml"

@@ -32,8 +32,8 @@ import sys
 import tempfile
 import time
 
-from videodl.localcluster.mediaserver import MediaServer
-from videodl.worker import environment
+from videodl.workerapi import environment
+from videodl_devkit.mediaserver import MediaServer
 
 MEDIA_CACHE = pathlib.Path(tempfile.gettempdir()) / "videodl-test-media"
 TEMPLATE = "%(title).200B [%(id)s].%(ext)s"

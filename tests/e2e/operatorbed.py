@@ -17,7 +17,8 @@ import pytest
 from kubernetes import client, watch
 
 from videodl.api import resource
-from videodl.operator import naming, testing
+from videodl.reconcile.download import naming
+from videodl_devkit import testing
 
 if TYPE_CHECKING:
     from tests.conftest import ClusterHandle

@@ -36,9 +36,9 @@ from videodl.breaker.gate import BreakerGate
 from videodl.breaker.metrics import BreakerMetrics
 from videodl.breaker.store import ConfigMapStore
 from videodl.core import breaker
-from videodl.operator import outcome
-from videodl.operator.gate import Candidate
-from videodl.operator.kube import Kube
+from videodl.reconcile.download import outcome
+from videodl.reconcile.download.gate import Candidate
+from videodl.kube.client import Kube
 
 
 args = json.loads(sys.argv[1])

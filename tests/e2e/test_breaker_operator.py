@@ -23,8 +23,9 @@ from tests.e2e.operatorbed import CLAIM, CRD_FILE, MEDIA_CACHE, Bed, Json
 from videodl.api import resource
 from videodl.breaker import admin
 from videodl.core import breaker
-from videodl.localcluster.mediaserver import MediaServer
-from videodl.operator import naming, testing
+from videodl.reconcile.download import naming
+from videodl_devkit import testing
+from videodl_devkit.mediaserver import MediaServer
 
 if TYPE_CHECKING:
     from tests.conftest import ClusterHandle

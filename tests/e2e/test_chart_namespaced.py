@@ -14,7 +14,7 @@ from pathlib import Path
 from tests.conftest import ClusterHandle
 from tests.unit.chart import release
 
-from videodl.localcluster.mediaserver import MediaServer
+from videodl_devkit.mediaserver import MediaServer
 
 MEDIA_CACHE = Path(tempfile.gettempdir()) / "videodl-test-media"
 

@@ -23,7 +23,7 @@ import pytest
 from tests.conftest import ClusterHandle
 from tests.unit.chart import dashboard, release
 
-from videodl.localcluster.mediaserver import MediaServer
+from videodl_devkit.mediaserver import MediaServer
 
 MEDIA_CACHE = Path(tempfile.gettempdir()) / "videodl-test-media"
 THROTTLED_HOST = "localhost"  # the media server under a second name: a second breaker site

@@ -26,7 +26,7 @@ import pytest
 from tests.conftest import ClusterHandle
 from tests.unit.chart import release
 
-from videodl.localcluster.mediaserver import MediaServer
+from videodl_devkit.mediaserver import MediaServer
 
 MEDIA_CACHE = Path(tempfile.gettempdir()) / "videodl-test-media"
 

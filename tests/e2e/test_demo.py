@@ -10,7 +10,7 @@ import sys
 def test_demo_settles_every_download(tmp_path: pathlib.Path) -> None:
     """The demo installs the chart, runs real downloads and a breaker trip, and ends green."""
     done = subprocess.run(
-        [sys.executable, "-m", "videodl.localcluster.demo", "--state-dir", str(tmp_path)],
+        [sys.executable, "-m", "videodl_devkit.demo", "--state-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=900,

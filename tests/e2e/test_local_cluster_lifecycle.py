@@ -17,7 +17,7 @@ import pytest
 OWNER = textwrap.dedent(
     """
     import json, subprocess, sys, time
-    from videodl.localcluster import cluster
+    from videodl_devkit import cluster
     local = cluster.start()
     kubectl = [str(local.bin_dir / "kubectl"), f"--kubeconfig={local.kubeconfig}"]
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "sleeper"},

@@ -1,6 +1,6 @@
 """Crash safety: the operator is killed with SIGKILL at random moments while 50 downloads run.
 
-Workers are the stand-in worker (``python -m videodl.operator.testing worker``), which
+Workers are the stand-in worker (``python -m videodl_devkit.testing worker``), which
 takes a few seconds, records every run it finishes in the claim, and reports a valid
 result: fifty real yt-dlp processes would measure the machine, not the operator.
 """
@@ -15,7 +15,8 @@ import time
 from tests.e2e.test_operator import CLAIM, Bed, bed, installed  # noqa: F401 - fixtures
 
 from videodl.api import resource
-from videodl.operator import naming, testing
+from videodl.reconcile.download import naming
+from videodl_devkit import testing
 
 DOWNLOADS = 50
 KILLS = 12

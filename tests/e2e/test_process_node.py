@@ -847,7 +847,7 @@ def test_agent_restart_and_shutdown_leave_no_process_behind(
     suffix = uuid.uuid4().hex[:6]
     node, storage_class = f"videodl-restart-{suffix}", f"videodl-restart-{suffix}"
     argv = [
-        sys.executable, "-m", "videodl.localcluster.processnode",
+        sys.executable, "-m", "videodl_devkit.processnode",
         f"--kubeconfig={cluster.kubeconfig}", f"--node-name={node}",
         f"--state-dir={tmp_path / 'state'}", f"--storage-class={storage_class}",
         "--cpu=2", "--memory=1Gi", "--pods=10",

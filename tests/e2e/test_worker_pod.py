@@ -18,9 +18,9 @@ from kubernetes import client
 
 from videodl.api import resource
 from videodl.api.spec import VideoDownloadSpec
-from videodl.localcluster.mediaserver import MediaServer
-from videodl.worker import environment, termination
-from videodl.worker.exitcodes import ExitCode
+from videodl.workerapi import environment, termination
+from videodl.workerapi.exitcodes import ExitCode
+from videodl_devkit.mediaserver import MediaServer
 
 if TYPE_CHECKING:
     from tests.conftest import ClusterHandle

@@ -1,6 +1,6 @@
 """The circuit breaker as the operator's admission gate: consult, update, announce.
 
-:class:`BreakerGate` implements :class:`videodl.operator.gate.AdmissionGate`. For each
+:class:`BreakerGate` implements :class:`videodl.reconcile.download.gate.AdmissionGate`. For each
 download the admission loop wants to start it finds the site (:mod:`.sites`), asks the pure
 state machine (:func:`videodl.core.breaker.admit`) and answers allowed, or denied with the
 machine's reason (``CircuitOpen``, ``CircuitProbesBusy``) and a message that says until
@@ -36,9 +36,9 @@ from videodl.breaker.metrics import BreakerMetrics
 from videodl.breaker.store import Change, ConfigMapStore, Snapshot
 from videodl.breaker.watch import ConfigMapWatch
 from videodl.core import breaker
-from videodl.operator.gate import Candidate, Verdict
-from videodl.operator.outcome import Outcome
 from videodl.operator.settings import BreakerSettings
+from videodl.reconcile.download.gate import Candidate, Verdict
+from videodl.reconcile.download.outcome import Outcome
 
 __all__ = ["BreakerGate", "EventPoster", "breaker_config"]
 

@@ -17,7 +17,7 @@ import re
 
 from videodl.api.status import FailureClass
 from videodl.core import breaker
-from videodl.operator import outcome as attempt_outcome
+from videodl.reconcile.download import outcome as attempt_outcome
 
 __all__ = ["Evidence", "evidence_of", "probe_id"]
 

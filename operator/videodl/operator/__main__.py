@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers.register(registry, runtime)
     namespaces = config.watch.namespaces
     # kopf itself always runs standalone: it only watches. With --peering, the replicas
-    # elect the one that writes through a Lease (see videodl.operator.leader).
+    # elect the one that writes through a Lease (see videodl.kube.leader).
     asyncio.run(
         kopf.operator(
             registry=registry,

@@ -15,8 +15,8 @@ from typing import Any
 import kopf
 
 from videodl.api.resource import GROUP, PLURAL, VERSION
-from videodl.operator import naming
 from videodl.operator.runtime import Runtime
+from videodl.reconcile.download import naming
 
 __all__ = ["register"]
 

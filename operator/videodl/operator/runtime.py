@@ -18,15 +18,17 @@ from kubernetes import client
 
 from videodl.breaker.gate import BreakerGate
 from videodl.breaker.metrics import BreakerMetrics
-from videodl.operator import kopfstate, login, naming
-from videodl.operator.controller import Controller
-from videodl.operator.gate import AdmissionGate
-from videodl.operator.kube import Kube
-from videodl.operator.leader import Leadership, own_identity, own_namespace
+from videodl.kube import login
+from videodl.kube.client import Kube
+from videodl.kube.events import Recorder
+from videodl.kube.leader import Leadership, own_identity, own_namespace
+from videodl.operator import kopfstate
+from videodl.operator.admission import Scheduler
+from videodl.operator.downloads import Controller
 from videodl.operator.metrics import Metrics, serve
-from videodl.operator.recorder import Recorder
-from videodl.operator.scheduler import Scheduler
 from videodl.operator.settings import Settings
+from videodl.reconcile.download import naming
+from videodl.reconcile.download.gate import AdmissionGate
 
 __all__ = ["Runtime"]
 

@@ -87,7 +87,7 @@ class WorkerSettings:
     image: str = "ghcr.io/videodl/worker:0.1.0"
     command: tuple[str, ...] = (sys.executable, "-m", "videodl.worker")
     #: Command of the short Pod that deletes files of a download with ``deletionPolicy: Delete``.
-    cleanup_command: tuple[str, ...] = (sys.executable, "-m", "videodl.operator.cleanup")
+    cleanup_command: tuple[str, ...] = (sys.executable, "-m", "videodl.cleanup")
     service_account: str = "videodl-worker"
     #: PriorityClass per priority level; a level missing here gets no priorityClassName.
     priority_class_names: Mapping[Priority, str] = dataclasses.field(

@@ -1,10 +1,10 @@
 """The download worker: one attempt of one VideoDownload, run as the worker Pod's command.
 
 ``python -m videodl.worker`` reads its work from the environment the operator sets on the
-Pod (:mod:`videodl.worker.environment`), downloads with yt-dlp's Python API, reports
+Pod (:mod:`videodl.workerapi.environment`), downloads with yt-dlp's Python API, reports
 progress to the object's ``status.progress`` and ends with a JSON termination message
-(:mod:`videodl.worker.termination`) and an exit code per failure class
-(:mod:`videodl.worker.exitcodes`).
+(:mod:`videodl.workerapi.termination`) and an exit code per failure class
+(:mod:`videodl.workerapi.exitcodes`).
 
 Pure modules: ``environment``, ``exitcodes``, ``termination``, ``classify``, ``options``,
 ``progress``. Modules doing I/O: ``paths`` (resolves symlinks), ``result`` (hashes files),

@@ -1,8 +1,8 @@
 """``python -m videodl.worker``: run one download attempt as the worker Pod's command.
 
-Reads the Pod's environment (:mod:`videodl.worker.environment`), downloads, writes the
+Reads the Pod's environment (:mod:`videodl.workerapi.environment`), downloads, writes the
 termination message (also printed on stdout) and exits with the code of the outcome
-(:mod:`videodl.worker.exitcodes`).
+(:mod:`videodl.workerapi.exitcodes`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import sys
 from collections.abc import Mapping
 
 from videodl.api.status import Progress
-from videodl.worker import classify, download, environment, signals, termination
+from videodl.worker import classify, download, signals
 from videodl.worker.progress import ProgressSink
+from videodl.workerapi import environment, termination
 
 __all__ = ["main"]
 

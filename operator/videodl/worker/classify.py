@@ -32,10 +32,10 @@ from yt_dlp.utils import (
 )
 
 from videodl.api.status import FailureClass
-from videodl.worker.environment import InvalidEnvironmentError
-from videodl.worker.exitcodes import ExitCode, for_failure_class
 from videodl.worker.paths import OutputPathRefusedError
 from videodl.worker.signals import Terminated
+from videodl.workerapi.environment import InvalidEnvironmentError
+from videodl.workerapi.exitcodes import ExitCode, for_failure_class
 
 __all__ = ["Classification", "Reason", "classify", "clean_message"]
 

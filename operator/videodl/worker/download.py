@@ -21,13 +21,14 @@ from yt_dlp import YoutubeDL
 from yt_dlp.postprocessor.common import PostProcessor
 from yt_dlp.utils import MEDIA_EXTENSIONS, DownloadError
 
-from videodl.worker import classify, environment, options, paths, result
+from videodl.worker import classify, options, paths, result
 from videodl.worker.archive import DownloadArchive
-from videodl.worker.environment import InvalidEnvironmentError, Job
-from videodl.worker.exitcodes import ExitCode
 from videodl.worker.progress import GUARD_POSTPROCESSOR, ProgressReporter, ProgressSink
 from videodl.worker.signals import Terminated
-from videodl.worker.termination import FailureMessage, SuccessMessage
+from videodl.workerapi import environment
+from videodl.workerapi.environment import InvalidEnvironmentError, Job
+from videodl.workerapi.exitcodes import ExitCode
+from videodl.workerapi.termination import FailureMessage, SuccessMessage
 
 __all__ = ["Outcome", "run"]
 

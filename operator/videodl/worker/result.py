@@ -14,7 +14,7 @@ from typing import Any
 
 from videodl.api.status import ResultFile
 from videodl.worker import paths
-from videodl.worker.termination import SuccessMessage
+from videodl.workerapi.termination import SuccessMessage
 
 __all__ = ["build", "file_entry", "media_files", "side_files", "videos"]
 

@@ -1,4 +1,4 @@
-"""Tests for videodl.localcluster.mediaserver, the HTTP server the worker's tests rely on."""
+"""Tests for videodl_devkit.mediaserver, the HTTP server the worker's tests rely on."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from tests.integration.worker.workerharness import MEDIA_CACHE
 
-from videodl.localcluster.mediaserver import MediaServer, parse_range
+from videodl_devkit.mediaserver import MediaServer, parse_range
 
 
 def fetch(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.integration.worker.workerharness import RunWorker, Workspace
 
-from videodl.localcluster.mediaserver import MediaServer
+from videodl_devkit.mediaserver import MediaServer
 
 
 class TestArchive:

@@ -8,10 +8,11 @@ from tests.integration.worker.workerharness import RunProcess, RunWorker, Worksp
 
 from videodl.api.spec import OutputSpec
 from videodl.api.status import FailureClass
-from videodl.localcluster.mediaserver import MediaServer
-from videodl.worker import download, environment
-from videodl.worker.exitcodes import ExitCode
+from videodl.worker import download
 from videodl.worker.progress import RecordingSink
+from videodl.workerapi import environment
+from videodl.workerapi.exitcodes import ExitCode
+from videodl_devkit.mediaserver import MediaServer
 
 
 def outside(workspace: Workspace) -> list[str]:

@@ -8,7 +8,7 @@ import time
 
 from tests.integration.worker.workerharness import RunWorker, Workspace, ffprobe
 
-from videodl.localcluster.mediaserver import MediaServer
+from videodl_devkit.mediaserver import MediaServer
 
 
 def sha256(path: pathlib.Path) -> str:

@@ -6,9 +6,9 @@ import pytest
 from tests.integration.worker.workerharness import RunProcess, RunWorker
 
 from videodl.api.status import FailureClass
-from videodl.localcluster.mediaserver import MediaServer
-from videodl.worker import termination
-from videodl.worker.exitcodes import ExitCode
+from videodl.workerapi import termination
+from videodl.workerapi.exitcodes import ExitCode
+from videodl_devkit.mediaserver import MediaServer
 
 T, R, P = FailureClass.TRANSIENT, FailureClass.THROTTLED, FailureClass.PERMANENT
 

@@ -13,8 +13,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from tests.integration.worker.workerharness import Workspace, ffprobe, process_env
 
-from videodl.localcluster.mediaserver import MediaServer
-from videodl.worker import termination
+from videodl.workerapi import termination
+from videodl_devkit.mediaserver import MediaServer
 
 # Runs the worker module with imports of every other installed distribution refused.
 BOOTSTRAP = """

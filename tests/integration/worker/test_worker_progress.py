@@ -7,7 +7,7 @@ import time
 from tests.integration.worker.workerharness import RunWorker
 
 from videodl.api.status import Stage
-from videodl.localcluster.mediaserver import MediaServer
+from videodl_devkit.mediaserver import MediaServer
 
 
 class TestProgress:

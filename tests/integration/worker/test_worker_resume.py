@@ -10,9 +10,9 @@ import time
 
 from tests.integration.worker.workerharness import RunWorker, Workspace, process_env, worker_command
 
-from videodl.localcluster.mediaserver import MediaServer
-from videodl.worker import termination
-from videodl.worker.exitcodes import ExitCode
+from videodl.workerapi import termination
+from videodl.workerapi.exitcodes import ExitCode
+from videodl_devkit.mediaserver import MediaServer
 
 
 def digest(data: bytes) -> str:

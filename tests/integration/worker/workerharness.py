@@ -20,9 +20,10 @@ from typing import Any
 
 import pytest
 
-from videodl.localcluster.mediaserver import MediaServer
-from videodl.worker import download, environment, termination
+from videodl.worker import download
 from videodl.worker.progress import RecordingSink
+from videodl.workerapi import environment, termination
+from videodl_devkit.mediaserver import MediaServer
 
 #: Generated media is shared by test sessions (ensure_media locks and reuses it).
 MEDIA_CACHE = pathlib.Path(tempfile.gettempdir()) / "videodl-test-media"

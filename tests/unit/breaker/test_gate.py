@@ -21,8 +21,8 @@ from videodl.breaker.gate import BreakerGate
 from videodl.breaker.metrics import BreakerMetrics
 from videodl.breaker.store import ConfigMapStore
 from videodl.core import breaker
-from videodl.operator import outcome as attempt
-from videodl.operator.gate import Candidate
+from videodl.reconcile.download import outcome as attempt
+from videodl.reconcile.download.gate import Candidate
 
 from .conftest import FakeConfigMapApi
 

@@ -7,7 +7,7 @@ import pytest
 from videodl.api.status import Failure, FailureClass
 from videodl.breaker import outcomes
 from videodl.core import breaker
-from videodl.operator import outcome as attempt
+from videodl.reconcile.download import outcome as attempt
 
 
 def _failed(failure_class: FailureClass, reason: str, message: str = "boom") -> attempt.Failed:

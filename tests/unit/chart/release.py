@@ -59,7 +59,7 @@ def process_node_values(release: str, metrics_port: int) -> dict[str, Any]:
         "operator": {"command": [python, "-m", "videodl.operator"]},
         "workers": {
             "command": [python, "-m", "videodl.worker"],
-            "cleanupCommand": [python, "-m", "videodl.operator.cleanup"],
+            "cleanupCommand": [python, "-m", "videodl.cleanup"],
         },
         "metrics": {"port": metrics_port},
         "admission": {"intervalSeconds": 0.5},

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from videodl.localcluster import binaries
+from videodl_devkit import binaries
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 CHART = REPO / "charts" / "videodl-operator"

@@ -10,7 +10,7 @@ FULLNAME = "videodl-videodl-operator"
 
 # (apiGroup, resource, resourceName or "", verb) the operator's calls need where it serves
 # VideoDownloads: kopf's list and watch of VideoDownloads and labelled Pods, and the calls
-# in videodl.operator.kube (patch, status patch, delete of downloads; create and delete of
+# in videodl.kube.client (patch, status patch, delete of downloads; create and delete of
 # Pods; create of Events).
 SERVING = {
     ("videodl.dev", "videodownloads", "", "list"),

@@ -12,7 +12,8 @@ from videodl.api import resource
 
 from . import markdown
 
-PACKAGE = markdown.REPO / "operator" / "videodl"
+# The product and the devkit (the local cluster has keys of its own, documented too).
+PACKAGES = (markdown.REPO / "operator" / "videodl", markdown.REPO / "hack" / "devkit")
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -44,8 +45,8 @@ def keys_in_code(paths: list[pathlib.Path]) -> set[str]:
 
 @functools.cache
 def known_keys() -> frozenset[str]:
-    """Keys the package really uses, plus the API version it builds from its parts."""
-    return frozenset(keys_in_code(sorted(PACKAGE.rglob("*.py"))) | {resource.API_VERSION})
+    """Keys the code really uses, plus the API version it builds from its parts."""
+    return frozenset(keys_in_code(sorted(p for root in PACKAGES for p in root.rglob("*.py"))) | {resource.API_VERSION})
 
 
 @pytest.mark.parametrize(

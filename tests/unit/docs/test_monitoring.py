@@ -184,7 +184,7 @@ class TestAlerts:
 def emitted_events() -> dict[str, str]:
     """Event reason -> type ("Normal" or "Warning") of every Event the operator posts."""
     found: dict[str, str] = {}
-    for path in (PACKAGE / "operator").glob("*.py"):
+    for path in (PACKAGE / "reconcile" / "download").glob("*.py"):
         text = path.read_text(encoding="utf-8")
         for kind, reason in re.findall(r"\b(NORMAL|WARNING),\s*\"([A-Za-z]+)\"", text):
             found[reason] = kind.capitalize()

@@ -11,10 +11,10 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from tests.unit.operator.test_patches import apply_merge_patch
+from tests.unit.reconcile.download.test_patches import apply_merge_patch
 
-from videodl.operator import transitions
-from videodl.operator.kube import ApiError
+from videodl.kube.client import ApiError
+from videodl.reconcile.download import transitions
 
 
 class FakeKube:
@@ -120,7 +120,7 @@ class FakeGate:
         self.outcomes: list[tuple[str, int, str]] = []
 
     async def consider(self, candidate: Any) -> Any:
-        from videodl.operator.gate import Verdict
+        from videodl.reconcile.download.gate import Verdict
 
         if candidate.name in self.deny:
             return Verdict.deny("CircuitOpen", f"{candidate.url} is failing")

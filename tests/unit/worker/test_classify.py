@@ -25,10 +25,10 @@ from yt_dlp.utils import (
 
 from videodl.api.status import REASON_PATTERN, FailureClass
 from videodl.worker.classify import Reason, classify, clean_message
-from videodl.worker.environment import InvalidEnvironmentError
-from videodl.worker.exitcodes import ExitCode
 from videodl.worker.paths import OutputPathRefusedError
 from videodl.worker.signals import Terminated
+from videodl.workerapi.environment import InvalidEnvironmentError
+from videodl.workerapi.exitcodes import ExitCode
 
 T, R, P = FailureClass.TRANSIENT, FailureClass.THROTTLED, FailureClass.PERMANENT
 

@@ -11,7 +11,7 @@ import tomllib
 
 import pytest
 
-from videodl.worker import environment
+from videodl.workerapi import environment
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 DOCKERFILE = ROOT / "worker-image" / "Dockerfile"

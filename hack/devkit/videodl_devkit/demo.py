@@ -1,0 +1,294 @@
+"""``python -m videodl_devkit.demo``: videodl end to end on a local cluster.
+
+It builds (once) and starts the local control plane, installs the Helm chart, starts a local
+media server with generated videos, applies VideoDownloads of every priority — one that fails
+for good (404) and several against a site that throttles (429) until its circuit breaker
+opens — and shows their progress live until every one has settled. Then the site recovers,
+the breaker lets one probe through, closes, and the waiting downloads drain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+import time
+from typing import Any
+
+import yaml
+
+from videodl_devkit import cluster, controlplane, mediaserver, testing
+
+NAMESPACE = "videodl-demo"
+RELEASE_NAMESPACE = "videodl-system"
+THROTTLED_HOST = "localhost"
+FINISHED = {"Succeeded", "Failed"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Download:
+    """One demo download and the phase it must end in."""
+
+    name: str
+    priority: str
+    path: str
+    expected: str
+    host: str = "127.0.0.1"
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+DOWNLOADS = [
+    Download("keynote", "Critical", "/media/video.mp4?rate=20000", "Succeeded"),
+    Download(
+        "lecture",
+        "High",
+        "/page/video.html",
+        "Succeeded",
+        extra={"subtitles": {"languages": ["en"]}, "thumbnail": {"write": True}},
+    ),
+    Download("livestream-replay", "Normal", "/media/hls/playlist.m3u8", "Succeeded"),
+    Download(
+        "podcast",
+        "Low",
+        "/named/podcast-episode.mp4",
+        "Succeeded",
+        extra={"format": {"preset": "AudioOnly"}, "audio": {"extract": True, "codec": "mp3"}},
+    ),
+    Download("removed-video", "Normal", "/status/404/removed.mp4", "Failed"),
+    *[
+        Download(
+            f"throttled-{n}",
+            "Lowest",
+            f"/named/clip-{n}.mp4",
+            "Succeeded",
+            host=THROTTLED_HOST,
+            extra={"retry": {"maxAttempts": 10, "backoff": {"initialSeconds": 2, "maxSeconds": 5}}},
+        )
+        for n in range(1, 7)
+    ],
+]
+
+
+class Demo:
+    """The demo's state: the cluster, the media server and how to reach both."""
+
+    def __init__(self, state_dir: pathlib.Path) -> None:
+        self.state_dir = state_dir
+        self.local: cluster.LocalCluster | None = None
+        self.media: mediaserver.MediaServer | None = None
+
+    def kubectl(self, *args: str, stdin: str | None = None) -> str:
+        assert self.local is not None
+        done = subprocess.run(
+            [str(self.local.bin_dir / "kubectl"), f"--kubeconfig={self.local.kubeconfig}", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            msg = f"kubectl {' '.join(args)}: {done.stderr.strip()}"
+            raise RuntimeError(msg)
+        return done.stdout
+
+    def start(self) -> None:
+        cluster_dir = self.state_dir / "cluster"
+        shutil.rmtree(cluster_dir, ignore_errors=True)
+        step("starting the local control plane (the first run builds it from Go modules)")
+        started = time.monotonic()
+        self.local = cluster.start(cluster_dir)
+        step(
+            f"control plane ready in {time.monotonic() - started:.1f} s: "
+            f"export KUBECONFIG={self.local.kubeconfig}"
+        )
+        step("generating sample videos with ffmpeg and serving them on 127.0.0.1")
+        self.media = mediaserver.MediaServer(self.state_dir / "media").start()
+        self.media.set_host_mode(THROTTLED_HOST, 429)
+        step(f"media server at {self.media.base_url}; {THROTTLED_HOST} answers 429 for now")
+
+    def install(self) -> None:
+        assert self.local is not None
+        self.kubectl("create", "namespace", NAMESPACE)
+        values = {
+            "operator": {
+                "command": [sys.executable, "-m", "videodl.operator"],
+                "extraEnv": [{"name": "PYTHONUNBUFFERED", "value": "1"}],
+            },
+            "workers": {
+                "command": [sys.executable, "-m", "videodl.worker"],
+                "cleanupCommand": [sys.executable, "-m", "videodl.cleanup"],
+                "namespaces": [NAMESPACE],
+                "progressIntervalSeconds": 1,
+            },
+            "admission": {"maxRunning": 3, "intervalSeconds": 1},
+            "breaker": {"failureThreshold": 3, "openSeconds": 8, "maxOpenSeconds": 30},
+            "metrics": {"port": controlplane.free_port()},
+        }
+        values_file = self.state_dir / "values.yaml"
+        values_file.write_text(yaml.safe_dump(values))
+        step("installing the Helm chart (CRD, RBAC, PriorityClasses, breaker, operator)")
+        chart = pathlib.Path(__file__).resolve().parents[3] / "charts" / "videodl-operator"
+        subprocess.run(
+            [
+                str(self.local.bin_dir / "helm"),
+                f"--kubeconfig={self.local.kubeconfig}",
+                "install",
+                "videodl",
+                str(chart),
+                "--namespace",
+                RELEASE_NAMESPACE,
+                "--create-namespace",
+                "--values",
+                str(values_file),
+                "--wait",
+                "--timeout=120s",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        claim = testing.volume_claim("videos")
+        self.kubectl("apply", "-n", NAMESPACE, "-f", "-", stdin=json.dumps(claim))
+
+    def apply_downloads(self) -> None:
+        assert self.media is not None
+        objects = []
+        for d in DOWNLOADS:
+            spec: dict[str, Any] = {
+                "url": self.media.url(d.path, host=d.host),
+                "priority": d.priority,
+                "output": {"persistentVolumeClaim": {"claimName": "videos"}},
+                **d.extra,
+            }
+            objects.append(
+                {
+                    "apiVersion": "videodl.dev/v1alpha1",
+                    "kind": "VideoDownload",
+                    "metadata": {"name": d.name, "namespace": NAMESPACE},
+                    "spec": spec,
+                }
+            )
+        step(f"applying {len(objects)} VideoDownloads")
+        self.kubectl(
+            "apply",
+            "-f",
+            "-",
+            stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}),
+        )
+
+    def objects(self) -> dict[str, dict[str, Any]]:
+        listing = json.loads(self.kubectl("get", "videodownloads", "-n", NAMESPACE, "-o", "json"))
+        return {o["metadata"]["name"]: o for o in listing["items"]}
+
+    def watch(self, timeout: float) -> dict[str, dict[str, Any]]:
+        assert self.media is not None
+        deadline = time.monotonic() + timeout
+        recovered = False
+        shown = ""
+        objects: dict[str, dict[str, Any]] = {}
+        while time.monotonic() < deadline:
+            objects = self.objects()
+            phases = {name: o.get("status", {}).get("phase") for name, o in objects.items()}
+            if not recovered and "Blocked" in phases.values():
+                # The breaker is open: let the site recover, so the probe finds it healthy.
+                self.media.set_host_mode(THROTTLED_HOST, None)
+                recovered = True
+                note = f"{THROTTLED_HOST} tripped its breaker; it recovers, a probe will close it"
+            else:
+                note = ""
+            table = render(objects)
+            if table != shown or note:
+                print(("\x1b[H\x1b[J" if sys.stdout.isatty() else "\n") + table, flush=True)
+                if note:
+                    print(f"\n>> {note}", flush=True)
+                shown = table
+            if len(objects) == len(DOWNLOADS) and all(p in FINISHED for p in phases.values()):
+                return objects
+            time.sleep(1)
+        return objects
+
+    def stop(self) -> None:
+        if self.media is not None:
+            self.media.stop()
+        if self.local is not None:
+            self.local.stop()
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def render(objects: dict[str, dict[str, Any]]) -> str:
+    rows = [("NAME", "PRIORITY", "PHASE", "PROGRESS", "ATTEMPTS", "MESSAGE")]
+    for d in DOWNLOADS:
+        status = objects.get(d.name, {}).get("status", {})
+        conditions: list[dict[str, Any]] = status.get("conditions", [])
+        ready = next((c for c in conditions if c.get("type") == "Ready"), {})
+        percent = status.get("progress", {}).get("percent")
+        rows.append(
+            (
+                d.name,
+                d.priority,
+                status.get("phase", "-"),
+                "-" if percent is None else f"{percent:.0f}%",
+                str(status.get("attempts", 0)),
+                (ready.get("message") or "")[:70],
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m videodl_devkit.demo", description=__doc__)
+    parser.add_argument("--state-dir", type=pathlib.Path, default=pathlib.Path(".demo"))
+    parser.add_argument(
+        "--timeout", type=float, default=600, help="seconds to wait for every download"
+    )
+    args = parser.parse_args(argv)
+    args.state_dir.mkdir(parents=True, exist_ok=True)
+    demo = Demo(args.state_dir.resolve())
+    try:
+        demo.start()
+        demo.install()
+        demo.apply_downloads()
+        objects = demo.watch(args.timeout)
+        return summarize(demo, objects)
+    finally:
+        demo.stop()
+
+
+def summarize(demo: Demo, objects: dict[str, dict[str, Any]]) -> int:
+    assert demo.local is not None
+    wrong = []
+    for d in DOWNLOADS:
+        phase = objects.get(d.name, {}).get("status", {}).get("phase")
+        if phase != d.expected:
+            wrong.append(f"{d.name}: {phase} (expected {d.expected})")
+    volumes = demo.local.storage_dir
+    print()
+    if wrong:
+        step("some downloads did not end as expected:\n    " + "\n    ".join(wrong))
+        step(f"logs: {demo.local.log_dir}")
+        return 1
+    step(f"every download ended in its expected phase ({len(DOWNLOADS)} of {len(DOWNLOADS)})")
+    failure = objects["removed-video"]["status"].get("lastFailure", {})
+    step(
+        f"removed-video failed for good: {failure.get('class')} {failure.get('reason')}: "
+        f"{failure.get('message', '')[:80]}"
+    )
+    files = sorted(p for p in volumes.rglob("*") if p.is_file() and not p.name.startswith("."))
+    step(f"{len(files)} files downloaded under {volumes}:")
+    for path in files:
+        print(f"    {path.relative_to(volumes)}  ({path.stat().st_size} bytes)")
+    step(f"clean up with: make demo-clean   (removes {demo.state_dir})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

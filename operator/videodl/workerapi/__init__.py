@@ -1,0 +1,8 @@
+"""The contract between the operator and the Pods it runs. Pure: no I/O.
+
+What the operator puts into a worker or cleanup Pod and what it reads back: the
+environment (:mod:`~videodl.workerapi.environment`), the termination message
+(:mod:`~videodl.workerapi.termination`), the exit codes
+(:mod:`~videodl.workerapi.exitcodes`) and the cleanup Pod's path rules
+(:mod:`~videodl.workerapi.cleanup`). Both sides import it; neither imports the other.
+"""

@@ -1,0 +1,40 @@
+"""Which result paths a cleanup may delete: only relative paths that stay inside the volume.
+
+Paths in ``status.result.files`` are relative to the volume's root. Status is written by the
+operator and by workers, so the cleanup still refuses any path that is absolute, climbs out
+with ``..`` or is empty. This is the lexical half of the check; the cleanup program also
+resolves symlinks on the volume before deleting (:mod:`videodl.cleanup.program`). Pure:
+no I/O.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+
+__all__ = ["normalise", "split_paths"]
+
+
+def normalise(path: str) -> str | None:
+    """``path`` normalised, or None when it is not a relative path inside the volume."""
+    if not path or "\x00" in path or path.startswith(("/", "\\")):
+        return None
+    normal = posixpath.normpath(path)
+    if normal in (".", "..") or normal.startswith("../") or normal.startswith("/"):
+        return None
+    if any(part == ".." for part in path.split("/")):
+        return None
+    return normal
+
+
+def split_paths(paths: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(safe normalised paths without duplicates, refused paths as given)."""
+    safe: list[str] = []
+    refused: list[str] = []
+    for path in paths:
+        normal = normalise(path)
+        if normal is None:
+            refused.append(path)
+        elif normal not in safe:
+            safe.append(normal)
+    return safe, refused

@@ -1,0 +1,278 @@
+"""Tests for videodl.operator.downloads and scheduler against an in-memory API."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from typing import Any
+
+from tests.unit.operator.fakes import FakeGate, FakeKube, FakeRecorder
+from tests.unit.reconcile.download.builders import T0, download, success_message
+
+from videodl.api.status import Phase
+from videodl.kube.client import ApiError
+from videodl.operator.admission import Scheduler
+from videodl.operator.downloads import Controller
+from videodl.operator.metrics import Metrics
+from videodl.operator.settings import AdmissionSettings, Settings
+from videodl.reconcile.download import naming
+
+
+class Harness:
+    """A controller and scheduler wired to fakes, with a controllable clock."""
+
+    def __init__(
+        self, *, max_running: int = 10, kube: FakeKube | None = None, gate: FakeGate | None = None
+    ) -> None:
+        self.kube = kube or FakeKube()
+        self.recorder = FakeRecorder()
+        self.gate = gate or FakeGate()
+        self.now = T0
+        settings = Settings(admission=AdmissionSettings(max_running=max_running, aging_seconds=600))
+        self.controller = Controller(
+            settings=settings,
+            kube=self.kube,  # type: ignore[arg-type]
+            recorder=self.recorder,  # type: ignore[arg-type]
+            metrics=Metrics(),
+            gate=self.gate,
+            clock=lambda: self.now,
+        )
+        self.controller.ready.set()
+        self.scheduler = Scheduler(self.controller, settings.admission, self.gate)
+
+    def sync(self) -> None:
+        """Deliver the fake cluster's current objects as watch events."""
+        for body in self.kube.downloads.values():
+            self.controller.observe_download(body, deleted=False)
+        for pod in self.kube.pods.values():
+            self.controller.observe_pod(pod, deleted=False)
+
+    async def settle(self) -> None:
+        """Reconcile every download, then run one admission pass."""
+        self.sync()
+        for key in list(self.kube.downloads):
+            await self.controller.reconcile(key)
+        await self.scheduler.run_pass()
+        self.sync()
+
+    def phase(self, name: str, namespace: str = "media") -> str | None:
+        return (self.kube.downloads[(namespace, name)].get("status") or {}).get("phase")
+
+    def finish(self, pod_name: str, namespace: str = "media", **status: Any) -> None:
+        self.kube.set_pod_status(namespace, pod_name, status)
+
+
+def succeeded(message: str | None = None) -> dict[str, Any]:
+    return {
+        "phase": "Succeeded",
+        "containerStatuses": [
+            {
+                "name": "worker",
+                "state": {
+                    "terminated": {
+                        "exitCode": 0,
+                        "message": message or success_message(),
+                        "finishedAt": "2026-01-01T00:00:10Z",
+                    }
+                },
+            }
+        ],
+    }
+
+
+class TestHappyPath:
+    def test_five_writes_in_order(self) -> None:
+        """Pending, Queued, the write-ahead Running, the Pod, Succeeded: five writes, in order."""
+
+        async def scenario() -> Harness:
+            h = Harness()
+            h.kube.add_download(download())
+            await h.settle()
+            pod_name = h.kube.downloads[("media", "clip")]["status"]["workerPod"]
+            h.finish(pod_name, **succeeded())
+            await h.settle()
+            await h.settle()
+            return h
+
+        h = asyncio.run(scenario())
+        assert h.phase("clip") == "Succeeded"
+        assert [w[:2] for w in h.kube.writes] == [
+            ("patch", "videodownloads/status"),
+            ("patch", "videodownloads/status"),
+            ("patch", "videodownloads/status"),
+            ("create", "pods"),
+            ("patch", "videodownloads/status"),
+        ]
+        assert [r for _, r in h.recorder.events] == ["Queued", "Started", "Succeeded"]
+        assert h.gate.outcomes == [("clip", 1, "Succeeded")]
+        assert h.controller.metrics.registry.get_sample_value("videodl_attempts_total") == 1
+
+    def test_refused_pod_is_not_an_attempt(self) -> None:
+        """A Pod the apiserver refuses backs off, is created later, and counts one attempt."""
+
+        async def scenario() -> Harness:
+            h = Harness()
+            h.kube.add_download(download(spec={"retry": {"backoff": {"initialSeconds": 5}}}))
+            h.kube.fail_next_create = ApiError(
+                403, "Forbidden", "no PriorityClass with name videodl-normal was found"
+            )
+            await h.settle()
+            status = h.kube.downloads[("media", "clip")]["status"]
+            assert (status["phase"], status["attempts"]) == ("BackingOff", 0)
+            assert status["lastFailure"]["reason"] == "PodRejected"
+            h.now = T0 + datetime.timedelta(seconds=10)
+            await h.settle()
+            return h
+
+        h = asyncio.run(scenario())
+        status = h.kube.downloads[("media", "clip")]["status"]
+        assert (status["phase"], status["attempts"]) == ("Running", 1)
+        assert len(h.kube.pods) == 1
+        assert h.controller.metrics.registry.get_sample_value("videodl_attempts_total") == 1
+        assert "PodRejected" in [r for _, r in h.recorder.events]
+
+    def test_stale_watch_event_does_not_repeat_a_write(self) -> None:
+        """An event older than the operator's own write is ignored, so nothing is written twice."""
+
+        async def scenario() -> Harness:
+            h = Harness()
+            stale = h.kube.add_download(download())
+            h.sync()
+            await h.controller.reconcile(("media", "clip"))
+            writes = len(h.kube.writes)
+            h.controller.observe_download(stale, deleted=False)
+            await h.controller.reconcile(("media", "clip"))
+            assert len(h.kube.writes) == writes
+            return h
+
+        asyncio.run(scenario())
+
+
+class TestCrashSafety:
+    def test_restart_after_write_ahead_creates_the_recorded_pod_once(self) -> None:
+        """A crash between the run's record and its Pod: the next operator creates that Pod."""
+
+        async def scenario() -> tuple[FakeKube, str]:
+            first = Harness()
+            first.kube.add_download(download())
+            first.kube.fail_next_create = ApiError(0, "ConnectionError", "operator died here")
+            await first.settle()
+            recorded = first.kube.downloads[("media", "clip")]["status"]["workerPod"]
+            assert first.kube.pods == {}
+            second = Harness(kube=first.kube)  # a new process: empty memory, same cluster
+            await second.settle()
+            await second.settle()
+            return second.kube, recorded
+
+        kube, recorded = asyncio.run(scenario())
+        assert list(kube.pods) == [("media", recorded)]
+        creates = [w for w in kube.writes if w[:2] == ("create", "pods")]
+        assert creates == [("create", "pods", recorded), ("create", "pods", recorded)]
+        assert kube.downloads[("media", "clip")]["status"]["attempts"] == 1
+
+
+class TestAdmissionOrder:
+    def test_limit_priority_and_creation_order(self) -> None:
+        """With one slot, Critical goes first, then the rest in creation order."""
+
+        async def scenario() -> list[str]:
+            h = Harness(max_running=1)
+            for index in range(4):
+                created = T0 + datetime.timedelta(seconds=index)
+                h.kube.add_download(download(f"n{index}", uid=f"uid-n{index}", created=created))
+            h.kube.add_download(
+                download(
+                    "urgent",
+                    uid="uid-urgent",
+                    spec={"priority": "Critical"},
+                    created=T0 + datetime.timedelta(seconds=10),
+                )
+            )
+            started: list[str] = []
+            for _ in range(12):
+                await h.settle()
+                for (_, name), body in h.kube.downloads.items():
+                    status = body.get("status") or {}
+                    if status.get("phase") == Phase.RUNNING and name not in started:
+                        started.append(name)
+                        h.finish(status["workerPod"], **succeeded())
+                running = [
+                    b
+                    for b in h.kube.downloads.values()
+                    if (b.get("status") or {}).get("phase") == "Running"
+                ]
+                assert len(running) <= 1
+            return started
+
+        started = asyncio.run(scenario())
+        # n0 may start before urgent exists in the queue only if it was admitted first; here all
+        # are queued together, so urgent leads.
+        assert started == ["urgent", "n0", "n1", "n2", "n3"]
+
+    def test_gate_denial_blocks_and_frees_the_slot(self) -> None:
+        """A download the gate denies is Blocked, and the next one takes the slot."""
+
+        async def scenario() -> Harness:
+            h = Harness(max_running=1, gate=FakeGate(deny={"a"}))
+            h.kube.add_download(download("a", uid="uid-a", created=T0))
+            h.kube.add_download(
+                download("b", uid="uid-b", created=T0 + datetime.timedelta(seconds=1))
+            )
+            await h.settle()
+            await h.settle()
+            return h
+
+        h = asyncio.run(scenario())
+        assert h.phase("a") == "Blocked"
+        assert h.phase("b") == "Running"
+        ready = next(
+            c
+            for c in h.kube.downloads[("media", "a")]["status"]["conditions"]
+            if c["type"] == "Ready"
+        )
+        assert ready["reason"] == "CircuitOpen"
+
+
+class TestDeletionPolicy:
+    def test_finalizer_before_the_pod(self) -> None:
+        """With deletionPolicy Delete the finalizer is on the object before any Pod exists."""
+
+        async def scenario() -> Harness:
+            h = Harness()
+            h.kube.add_download(download(spec={"deletionPolicy": "Delete"}))
+            await h.settle()
+            return h
+
+        h = asyncio.run(scenario())
+        finalizer_write = h.kube.writes.index(("patch", "videodownloads", "clip"))
+        first_create = next(i for i, w in enumerate(h.kube.writes) if w[1] == "pods")
+        assert finalizer_write < first_create
+        assert naming.FINALIZER in h.kube.downloads[("media", "clip")]["metadata"]["finalizers"]
+
+
+class TestPriorityChange:
+    def test_bumping_a_queued_download_reorders_the_queue(self) -> None:
+        """Raising spec.priority of a waiting download lets it start before older ones."""
+
+        async def scenario() -> list[str]:
+            h = Harness(max_running=1)
+            for index, name in enumerate(["a", "b", "c"]):
+                created = T0 + datetime.timedelta(seconds=index)
+                h.kube.add_download(download(name, uid=f"uid-{name}", created=created))
+            await h.settle()  # "a" runs, "b" and "c" wait
+            h.kube.update_spec("media", "c", priority="High")
+            started = ["a"]
+            for _ in range(6):
+                running = h.kube.downloads[("media", started[-1])]["status"]
+                if running.get("phase") == "Running":
+                    h.finish(running["workerPod"], **succeeded())
+                await h.settle()
+                for name in ("b", "c"):
+                    phase = h.phase(name)
+                    if phase in ("Running", "Succeeded") and name not in started:
+                        started.append(name)
+            observed = h.kube.downloads[("media", "c")]["status"]["observedGeneration"]
+            assert observed == 2
+            return started
+
+        assert asyncio.run(scenario()) == ["a", "c", "b"]
