@@ -4,7 +4,6 @@ the operator as a child process, and a history of every change the tests can ass
 from __future__ import annotations
 
 import contextlib
-import datetime
 import json
 import pathlib
 import tempfile
@@ -31,12 +30,6 @@ CLAIM = "media"
 # may live under /tmp; an emptyDir mounted at /tmp would hide them from the container.
 SCRATCH = "/scratch"
 Json = dict[str, Any]
-
-
-def parse_time(value: str | None) -> datetime.datetime | None:
-    if not value:
-        return None
-    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 # --- watching what happens -----------------------------------------------------------------

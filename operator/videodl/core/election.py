@@ -14,7 +14,9 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["Decision", "Verdict", "decide", "format_time", "parse_time"]
+from videodl.core.times import format_micro_time, parse_time
+
+__all__ = ["Decision", "Verdict", "decide"]
 
 
 class Verdict(enum.StrEnum):
@@ -33,20 +35,6 @@ class Decision:
     spec: Mapping[str, Any] | None = None
 
 
-def format_time(moment: datetime.datetime) -> str:
-    """A Lease MicroTime: RFC 3339 with microseconds, in UTC."""
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_time(value: object) -> datetime.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def decide(
     spec: Mapping[str, Any] | None,
     *,
@@ -55,7 +43,7 @@ def decide(
     duration_seconds: int,
 ) -> Decision:
     """This replica's move, given the Lease's current ``spec`` (None when it does not exist)."""
-    stamp = format_time(now)
+    stamp = format_micro_time(now)
     current = spec or {}
     holder = current.get("holderIdentity") or None
     renewed = parse_time(current.get("renewTime")) or parse_time(current.get("acquireTime"))

@@ -1,9 +1,13 @@
-"""The operator's Kubernetes API calls, run in worker threads so the event loop never blocks.
+"""The one wrapper of the official Kubernetes client: every API request goes through here.
 
 Requests go through the official client's configured ``ApiClient`` (authentication, TLS,
 connection pool) but skip its typed models: objects are sent and returned as plain JSON
-dicts, which is all the operator needs and much cheaper with thousands of objects.
-Errors become :class:`ApiError` with the apiserver's status code and message.
+dicts, which is all videodl needs and much cheaper with thousands of objects. Errors
+become :class:`ApiError` with the apiserver's status code and message.
+
+:class:`Client` blocks (the worker's progress thread and the breaker's ConfigMap store
+use it); :class:`Kube` runs the same calls in worker threads so the operator's event loop
+never blocks.
 """
 
 from __future__ import annotations
@@ -11,16 +15,26 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 from urllib.parse import quote
 
 from kubernetes import client
+from kubernetes.watch.watch import iter_resp_lines
 
 from videodl.api.resource import GROUP, PLURAL, VERSION
 
-__all__ = ["FIELD_MANAGER", "ApiError", "Kube"]
+__all__ = [
+    "FIELD_MANAGER",
+    "MERGE_PATCH",
+    "ApiError",
+    "Client",
+    "Kube",
+    "core_path",
+    "download_path",
+]
 
+#: The field manager of every write, and the name videodl's controllers go by.
 FIELD_MANAGER: Final = "videodl-operator"
 MERGE_PATCH: Final = "application/merge-patch+json"
 _JSON: Final = "application/json"
@@ -51,37 +65,39 @@ class ApiError(Exception):
         return self.status in (400, 403, 422)
 
 
-def _download_path(namespace: str, name: str | None = None) -> str:
+def download_path(namespace: str, name: str | None = None) -> str:
+    """The URL path of VideoDownloads in ``namespace`` (of one, given ``name``)."""
     path = f"/apis/{GROUP}/{VERSION}/namespaces/{quote(namespace, safe='')}/{PLURAL}"
     return f"{path}/{quote(name, safe='')}" if name else path
 
 
-def _pod_path(namespace: str, name: str | None = None) -> str:
-    path = f"/api/v1/namespaces/{quote(namespace, safe='')}/pods"
+def core_path(plural: str, namespace: str, name: str | None = None) -> str:
+    """The URL path of a core/v1 resource (``pods``, ``configmaps``, ...) in ``namespace``."""
+    path = f"/api/v1/namespaces/{quote(namespace, safe='')}/{plural}"
     return f"{path}/{quote(name, safe='')}" if name else path
 
 
-class Kube:
-    """Typed-enough calls the operator makes, each awaited without blocking the loop."""
+def _pod_path(namespace: str, name: str | None = None) -> str:
+    return core_path("pods", namespace, name)
 
-    def __init__(self, api: client.ApiClient, *, threads: int = 16) -> None:
-        self._api = api
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=threads, thread_name_prefix="kube"
-        )
 
-    def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+class Client:
+    """Blocking JSON requests over an ``ApiClient``."""
 
-    def _call(
+    def __init__(self, api: client.ApiClient) -> None:
+        self.api = api
+
+    def _send(
         self,
         method: str,
+        *,
         path: str,
         body: object | None,
         query: Mapping[str, str] | None,
         content_type: str,
-    ) -> dict[str, Any]:
-        serialized = self._api.param_serialize(
+        timeout: float,
+    ) -> Any:
+        serialized = self.api.param_serialize(
             method=method,
             resource_path=path,
             query_params=list((query or {}).items()) or None,
@@ -90,18 +106,80 @@ class Kube:
             auth_settings=["BearerToken"],
         )
         try:
-            response = self._api.call_api(*serialized, _request_timeout=_TIMEOUT_SECONDS)
+            return self.api.call_api(*serialized, _request_timeout=timeout)
         except client.ApiException as exc:
             raise ApiError(int(exc.status or 0), str(exc.reason), str(exc.body or "")) from None
         except Exception as exc:  # urllib3 and socket errors: no response at all
             raise ApiError(0, type(exc).__name__, str(exc)) from exc
-        data = response.read()  # type: ignore[no-untyped-call]
-        document: Any = json.loads(data) if data else {}
+
+    @staticmethod
+    def _check(response: Any, document: Any) -> None:
         if not 200 <= int(response.status) < 300:
             message = document.get("message", "") if isinstance(document, dict) else ""
             reason = document.get("reason", "") if isinstance(document, dict) else ""
             raise ApiError(int(response.status), str(reason or response.reason), str(message))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: object | None = None,
+        query: Mapping[str, str] | None = None,
+        content_type: str = _JSON,
+        timeout: float = _TIMEOUT_SECONDS,
+    ) -> dict[str, Any]:
+        """One API request; the decoded JSON response (``{}`` when empty)."""
+        response = self._send(
+            method, path=path, body=body, query=query, content_type=content_type, timeout=timeout
+        )
+        data = response.read()
+        try:
+            document: Any = json.loads(data) if data else {}
+        except ValueError:
+            document = {}
+        self._check(response, document)
         return document if isinstance(document, dict) else {}
+
+    def watch(
+        self, path: str, *, query: Mapping[str, str] | None = None, timeout_seconds: int = 240
+    ) -> Iterator[dict[str, Any]]:
+        """Watch events (``{"type": ..., "object": {...}}``) of a collection until it ends.
+
+        The apiserver closes the watch after ``timeout_seconds``; the caller reconnects.
+        """
+        params = {**(query or {}), "watch": "true", "timeoutSeconds": str(timeout_seconds)}
+        response = self._send(
+            "GET",
+            path=path,
+            body=None,
+            query=params,
+            content_type=_JSON,
+            timeout=timeout_seconds + 30.0,
+        )
+        stream = response.response
+        try:
+            if not 200 <= int(response.status) < 300:
+                self._check(response, json.loads(response.read() or b"{}"))
+            for line in iter_resp_lines(stream):  # type: ignore[no-untyped-call]
+                event = json.loads(line)
+                if isinstance(event, dict):
+                    yield event
+        finally:
+            stream.release_conn()
+
+
+class Kube:
+    """The calls the operator makes, each awaited without blocking the event loop."""
+
+    def __init__(self, api: client.ApiClient, *, threads: int = 16) -> None:
+        self.client = Client(api)
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=threads, thread_name_prefix="kube"
+        )
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def request(
         self,
@@ -115,7 +193,10 @@ class Kube:
         """One API request; the decoded JSON response (``{}`` when empty)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._executor, self._call, method, path, body, query, content_type
+            self._executor,
+            lambda: self.client.request(
+                method, path, body=body, query=query, content_type=content_type
+            ),
         )
 
     # --- VideoDownloads -------------------------------------------------------------------
@@ -126,7 +207,7 @@ class Kube:
         """Merge-patch the status subresource; returns the whole updated object."""
         return await self.request(
             "PATCH",
-            _download_path(namespace, name) + "/status",
+            download_path(namespace, name) + "/status",
             body=patch,
             query={"fieldManager": FIELD_MANAGER},
             content_type=MERGE_PATCH,
@@ -138,7 +219,7 @@ class Kube:
         """Merge-patch the object itself (metadata); returns the updated object."""
         return await self.request(
             "PATCH",
-            _download_path(namespace, name),
+            download_path(namespace, name),
             body=patch,
             query={"fieldManager": FIELD_MANAGER},
             content_type=MERGE_PATCH,
@@ -148,7 +229,7 @@ class Kube:
         """Delete the object if it is still the one with ``uid``."""
         await self.request(
             "DELETE",
-            _download_path(namespace, name),
+            download_path(namespace, name),
             body={
                 "apiVersion": "v1",
                 "kind": "DeleteOptions",
@@ -183,6 +264,4 @@ class Kube:
 
     async def create_event(self, namespace: str, event: Mapping[str, Any]) -> None:
         """Record a core/v1 Event."""
-        await self.request(
-            "POST", f"/api/v1/namespaces/{quote(namespace, safe='')}/events", body=event
-        )
+        await self.request("POST", core_path("events", namespace), body=event)

@@ -7,7 +7,7 @@ import datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from videodl.core import election
+from videodl.core import election, times
 
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 SECOND = datetime.timedelta(seconds=1)
@@ -19,7 +19,7 @@ def held_by(
     return {
         "holderIdentity": holder,
         "leaseDurationSeconds": duration,
-        "renewTime": election.format_time(renewed),
+        "renewTime": times.format_micro_time(renewed),
         "leaseTransitions": 2,
     }
 
@@ -40,7 +40,7 @@ class TestDecide:
         assert decision.verdict == election.Verdict.RENEW
         assert decision.spec is not None
         assert decision.spec["leaseTransitions"] == 2
-        assert election.parse_time(decision.spec["renewTime"]) == T0 + 5 * SECOND
+        assert times.parse_time(decision.spec["renewTime"]) == T0 + 5 * SECOND
 
     def test_others_wait_while_it_is_fresh(self) -> None:
         """Another replica stands by while the Lease is fresh."""

@@ -46,7 +46,10 @@ def keys_in_code(paths: list[pathlib.Path]) -> set[str]:
 @functools.cache
 def known_keys() -> frozenset[str]:
     """Keys the code really uses, plus the API version it builds from its parts."""
-    return frozenset(keys_in_code(sorted(p for root in PACKAGES for p in root.rglob("*.py"))) | {resource.API_VERSION})
+    return frozenset(
+        keys_in_code(sorted(p for root in PACKAGES for p in root.rglob("*.py")))
+        | {resource.API_VERSION}
+    )
 
 
 @pytest.mark.parametrize(

@@ -11,22 +11,12 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
+from videodl.core.times import parse_time
 from videodl.reconcile.download import naming
 
-__all__ = ["PodView", "Termination", "parse_time"]
+__all__ = ["PodView", "Termination"]
 
 _FINISHED_PHASES = frozenset({"Succeeded", "Failed"})
-
-
-def parse_time(value: object) -> datetime.datetime | None:
-    """An RFC 3339 timestamp as Kubernetes writes it, or None when absent or unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=datetime.UTC)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

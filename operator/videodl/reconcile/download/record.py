@@ -18,7 +18,7 @@ from videodl.api.errors import InvalidVideoDownloadError
 from videodl.api.resource import VideoDownload, parse_status
 from videodl.api.spec import DeletionPolicy, Priority
 from videodl.api.status import ConditionType, Phase, VideoDownloadStatus
-from videodl.reconcile.download.podview import parse_time
+from videodl.core.times import parse_time
 
 __all__ = ["DownloadRecord", "record_of"]
 
