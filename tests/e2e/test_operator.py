@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 from kubernetes import client
-from tests.e2e.operatorbed import CLAIM, CRD_FILE, MEDIA_CACHE, Bed, Json, parse_time
+from tests.e2e.operatorbed import CLAIM, CRD_FILE, MEDIA_CACHE, Bed, Json
 
 from videodl.api import resource
+from videodl.core.times import parse_time
 from videodl.reconcile.download import naming
 from videodl_devkit import testing
 from videodl_devkit.mediaserver import MediaServer

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 from kubernetes import client, config
 
+import videodl
+import videodl_devkit
 from videodl_devkit import binaries, controlplane, processes
 
 NODE_NAME = "videodl-node-1"
@@ -67,6 +69,28 @@ def _wait_node_ready(kubeconfig: pathlib.Path, node: processes.Child, deadline: 
     raise controlplane.ControlPlaneError(msg)
 
 
+def image_paths() -> list[str]:
+    """The host directories Pods run from: Python, the virtualenv and the sources.
+
+    On the process node they play the part of the worker image's files, so they must stay
+    visible in containers that mount volumes over a parent (a checkout under /tmp).
+    """
+    checkout = pathlib.Path(videodl_devkit.__file__).resolve().parents[3]
+    roots = {
+        *([checkout] if (checkout / "pyproject.toml").is_file() else []),
+        pathlib.Path(sys.prefix),
+        pathlib.Path(sys.base_prefix),
+        *(pathlib.Path(p).parent for p in videodl.__path__),
+        *(pathlib.Path(p).parent for p in videodl_devkit.__path__),
+    }
+    resolved = sorted({r.resolve() for r in roots} | roots, key=lambda p: len(p.parts))
+    kept: list[pathlib.Path] = []
+    for root in resolved:
+        if not any(root.is_relative_to(k) for k in kept):
+            kept.append(root)
+    return [str(k) for k in kept]
+
+
 def start(state_dir: pathlib.Path | None = None, timeout: float = 180.0) -> LocalCluster:
     """Build (once) and start a local cluster in ``state_dir`` (a new temporary directory)."""
     bin_dir = binaries.ensure()
@@ -85,6 +109,7 @@ def start(state_dir: pathlib.Path | None = None, timeout: float = 180.0) -> Loca
                 f"--kubeconfig={plane.kubeconfig_for('process-node', plane.certs.node)}",
                 f"--node-name={NODE_NAME}",
                 f"--state-dir={state / 'node'}",
+                *(f"--image-path={path}" for path in image_paths()),
             ],
             log_dir=plane.log_dir,
             env={**os.environ, "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}"},

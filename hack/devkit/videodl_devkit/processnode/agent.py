@@ -132,6 +132,7 @@ class Agent:
                     node=fieldpaths.NodeResources(cpu=config.cpu, memory=config.memory),
                 ),
                 shutdown_grace=config.shutdown_grace_seconds,
+                image_paths=config.image_paths,
                 logger=self._logger,
             )
             loops: list[tuple[str, Callable[[], None]]] = [

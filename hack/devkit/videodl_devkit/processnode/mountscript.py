@@ -5,11 +5,12 @@ root in the new mount namespace, first opens every volume source (and the direct
 start marker) as a file descriptor, because a mount can hide the agent's own state directory:
 a Pod that mounts an emptyDir at /tmp hides a state directory under /tmp. Then it creates
 missing mount points on the host (directories for directory sources, empty files for file
-sources), bind-mounts every volume from its descriptor (`/proc/self/fd/N`), remounts read-only
-ones, enters the working directory, checks that the command exists, leaves a marker that the
-setup succeeded, closes the descriptors and execs the command through `setpriv` with the
-container's uid, gid and groups. A setup failure exits 128 with a message on stderr (the
-container's log).
+sources), bind-mounts every volume from its descriptor (`/proc/self/fd/N`), binds the stand-in
+image's own directories back where a volume hid them (see :func:`hidden_image_paths`),
+remounts read-only ones, enters the working directory, checks that the command exists,
+leaves a marker that the setup succeeded, closes the descriptors and execs the command
+through `setpriv` with the container's uid, gid and groups. A setup failure exits 128 with
+a message on stderr (the container's log).
 """
 
 from __future__ import annotations
@@ -87,6 +88,29 @@ def _mount_lines(mount: volumeplan.Mount, fd: int, tools: Tools) -> list[str]:
     return lines
 
 
+def _covers(target: str, path: str) -> bool:
+    return path.startswith(target.rstrip("/") + "/")
+
+
+def hidden_image_paths(
+    mounts: Sequence[volumeplan.Mount], image_paths: Sequence[str]
+) -> dict[str, int]:
+    """Image paths a volume would hide, each with the index of the last mount hiding it.
+
+    The process node's stand-in image is the host's file system, and its Python, the
+    virtualenv and the product's sources are part of it. A volume mounted over one of their
+    parents (an emptyDir at /tmp, with the checkout under /tmp) would hide them, which an
+    image's own files never are; so they are bound back over the volume. A volume mounted
+    exactly at an image path replaces it, as a volume over an image directory does.
+    """
+    hidden: dict[str, int] = {}
+    for path in image_paths:
+        covering = [i for i, m in enumerate(mounts) if _covers(m.target, path)]
+        if covering:
+            hidden[path] = covering[-1]
+    return hidden
+
+
 def script(
     *,
     mounts: Sequence[volumeplan.Mount],
@@ -95,6 +119,7 @@ def script(
     identity: Identity,
     started_marker: str,
     tools: Tools,
+    image_paths: Sequence[str] = (),
 ) -> str:
     """The setup-and-exec script for one container start."""
     if not argv:
@@ -112,9 +137,23 @@ def script(
     lines.append(
         f"exec {marker_fd}< {q(marker_dir or '/')} || fail {q('cannot open the marker directory')}"
     )
-    for fd, mount in enumerate(mounts, start=_FIRST_FD):
-        lines += _mount_lines(mount, fd, tools)
-    closes = " ".join(f"{fd}<&-" for fd in range(_FIRST_FD, marker_fd + 1))
+    hidden = hidden_image_paths(mounts, image_paths)
+    image_fds = dict(zip(hidden, range(marker_fd + 1, marker_fd + 1 + len(hidden)), strict=True))
+    for path, fd in image_fds.items():
+        lines.append(f"exec {fd}< {q(path)} || fail {q(f'cannot open image path {path}')}")
+    for index, (fd, mount) in enumerate(enumerate(mounts, start=_FIRST_FD)):
+        mount_lines = _mount_lines(mount, fd, tools)
+        rebinds = [
+            f"{q(tools.mkdir)} -p -- {q(path)} && {q(tools.mount)} --bind "
+            f"/proc/self/fd/{image_fds[path]} {q(path)} "
+            f"|| fail {q(f'cannot keep image path {path} visible under {mount.target}')}"
+            for path, last in hidden.items()
+            if last == index
+        ]
+        # Before a read-only remount: the image path's mount point is made inside the volume.
+        lines += mount_lines[:2] + rebinds + mount_lines[2:]
+    last_fd = marker_fd + len(image_fds)
+    closes = " ".join(f"{fd}<&-" for fd in range(_FIRST_FD, last_fd + 1))
     lines += [
         f"{q(tools.mkdir)} -p -- {q(working_dir)} && cd -- {q(working_dir)} "
         f"|| fail {q(f'cannot enter working directory {working_dir}')}",

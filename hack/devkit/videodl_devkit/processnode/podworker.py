@@ -64,6 +64,8 @@ class NodeContext:
     volumes: volumes.VolumeBuilder
     shutdown_grace: float
     logger: logging.Logger
+    #: Host directories of the stand-in image, kept visible under volumes.
+    image_paths: tuple[str, ...] = ()
 
 
 class Stop(enum.Enum):
@@ -561,6 +563,7 @@ class PodWorker:
             identity=identity,
             started_marker=str(marker),
             tools=ctx.tools,
+            image_paths=ctx.image_paths,
         )
         return processes.Launch(
             argv=mountscript.launch_argv(setup, ctx.tools),

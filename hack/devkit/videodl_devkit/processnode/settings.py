@@ -27,6 +27,9 @@ class Settings:
     heartbeat_seconds: float = 10.0
     lease_seconds: int = 40
     shutdown_grace_seconds: float = 5.0
+    #: Host directories that belong to the stand-in image (Python, the virtualenv, the
+    #: sources): they stay visible in containers whatever volume is mounted over a parent.
+    image_paths: tuple[str, ...] = ()
 
 
 def _name(text: str) -> str:
@@ -81,7 +84,22 @@ def parser() -> argparse.ArgumentParser:
         type=_name,
         help="StorageClass whose claims this node provisions (created if missing)",
     )
+    p.add_argument(
+        "--image-path",
+        action="append",
+        default=[],
+        type=_absolute_dir,
+        help="a host directory that is part of the stand-in image: it stays visible in "
+        "containers even under a volume mounted over one of its parents (repeatable)",
+    )
     return p
+
+
+def _absolute_dir(text: str) -> str:
+    path = pathlib.Path(text)
+    if not path.is_absolute():
+        raise argparse.ArgumentTypeError(f"{text!r} is not an absolute path")
+    return str(path)
 
 
 def parse(argv: Sequence[str]) -> Settings:
@@ -95,4 +113,5 @@ def parse(argv: Sequence[str]) -> Settings:
         memory=args.memory,
         pods=args.pods,
         storage_class=args.storage_class,
+        image_paths=tuple(args.image_path),
     )

@@ -138,3 +138,50 @@ class TestLaunchArgv:
         argv = mountscript.launch_argv("echo", TOOLS)
         assert argv[:5] == ["/usr/bin/unshare", "--mount", "--propagation", "private", "--"]
         assert argv[5:] == ["/bin/bash", "-c", "echo"]
+
+
+class TestImagePaths:
+    def test_an_image_path_under_a_volume_is_bound_back_before_read_only(self) -> None:
+        """A virtualenv under an emptyDir's mount point is bound back over it, then the
+        volume is remounted read-only."""
+        text = mountscript.script(
+            mounts=[volumeplan.Mount("/s/tmp", "/tmp", read_only=True)],
+            working_dir="/",
+            argv=["python3"],
+            identity=mountscript.Identity(),
+            started_marker="/state/started",
+            tools=TOOLS,
+            image_paths=["/tmp/co/.venv", "/usr/lib/python3"],
+        )
+        lines = text.splitlines()
+        opened = lines.index(
+            "exec 12< /tmp/co/.venv || fail 'cannot open image path /tmp/co/.venv'"
+        )
+        bind = lines.index(
+            "/bin/mount --bind /proc/self/fd/10 /tmp || fail 'cannot bind-mount /s/tmp at /tmp'"
+        )
+        rebind = next(i for i, line in enumerate(lines) if "/proc/self/fd/12 /tmp/co/.venv" in line)
+        readonly = next(i for i, line in enumerate(lines) if "remount,bind,ro /tmp" in line)
+        assert opened < bind < rebind < readonly
+        assert lines[rebind].startswith("/bin/mkdir -p -- /tmp/co/.venv && /bin/mount --bind")
+        assert "/usr/lib/python3" not in text
+        assert "exec 10<&- 11<&- 12<&-" in lines
+
+    def test_only_the_last_covering_mount_rebinds(self) -> None:
+        """With nested volumes over an image path, it is bound back after the deepest one."""
+        mounts = [
+            volumeplan.Mount("/s/a", "/tmp", read_only=False),
+            volumeplan.Mount("/s/b", "/tmp/co", read_only=False),
+        ]
+        assert mountscript.hidden_image_paths(mounts, ["/tmp/co/src", "/tmp/x", "/tmp"]) == {
+            "/tmp/co/src": 1,
+            "/tmp/x": 0,
+        }
+
+    @given(st.lists(st.sampled_from(["/tmp", "/tmp/a", "/data", "/tmp/a/b", "/"]), max_size=4))
+    def test_a_volume_exactly_at_an_image_path_replaces_it(self, targets: list[str]) -> None:
+        """Only strict parents hide an image path; a volume mounted at the path itself wins."""
+        mounts = [volumeplan.Mount(f"/s{i}", t, read_only=False) for i, t in enumerate(targets)]
+        hidden = mountscript.hidden_image_paths(mounts, ["/tmp/a"])
+        parents = [i for i, t in enumerate(targets) if t in ("/tmp", "/")]
+        assert hidden == ({"/tmp/a": parents[-1]} if parents else {})
