@@ -49,6 +49,8 @@ def test_a_volume_over_the_checkouts_parent_hides_nothing_pods_run_from(
                     "image": "stand-in",
                     "command": [sys.executable, "-c", PROGRAM, str(covered)],
                     "volumeMounts": [{"name": "scratch", "mountPath": str(covered)}],
+                    # On failure the message is the log's tail, which says why.
+                    "terminationMessagePolicy": "FallbackToLogsOnError",
                 }
             ],
             "volumes": [{"name": "scratch", "emptyDir": {}}],
@@ -64,7 +66,7 @@ def test_a_volume_over_the_checkouts_parent_hides_nothing_pods_run_from(
         if status.get("phase") in ("Succeeded", "Failed"):
             break
         time.sleep(0.3)
-    assert status.get("phase") == "Succeeded", status
+    assert status.get("phase") == "Succeeded", status.get("containerStatuses")
     terminated = status["containerStatuses"][0]["state"]["terminated"]
     report = json.loads(terminated["message"])
     # The emptyDir's content: the file the Pod wrote and the mount point of the checkout,

@@ -64,6 +64,9 @@ def _setpriv(identity: Identity, tools: Tools) -> list[str]:
 
 
 _FIRST_FD = 10
+# mount(8) would resolve /proc/self/fd/N to the path it names, which an earlier mount may
+# have hidden; the kernel follows the descriptor itself.
+_BIND = "--no-canonicalize --bind"
 
 
 def _mount_lines(mount: volumeplan.Mount, fd: int, tools: Tools) -> list[str]:
@@ -77,7 +80,7 @@ def _mount_lines(mount: volumeplan.Mount, fd: int, tools: Tools) -> list[str]:
     )
     lines = [
         create,
-        f"{q(tools.mount)} --bind {src} {dst} "
+        f"{q(tools.mount)} {_BIND} {src} {dst} "
         f"|| fail {q(f'cannot bind-mount {mount.source} at {mount.target}')}",
     ]
     if mount.read_only:
@@ -144,7 +147,7 @@ def script(
     for index, (fd, mount) in enumerate(enumerate(mounts, start=_FIRST_FD)):
         mount_lines = _mount_lines(mount, fd, tools)
         rebinds = [
-            f"{q(tools.mkdir)} -p -- {q(path)} && {q(tools.mount)} --bind "
+            f"{q(tools.mkdir)} -p -- {q(path)} && {q(tools.mount)} {_BIND} "
             f"/proc/self/fd/{image_fds[path]} {q(path)} "
             f"|| fail {q(f'cannot keep image path {path} visible under {mount.target}')}"
             for path, last in hidden.items()

@@ -44,7 +44,8 @@ class TestScript:
         assert lines[3].startswith("exec 12< /state ")
         assert lines[4].startswith("if [ -d /proc/self/fd/10 ]; then /bin/mkdir -p -- /data;")
         assert lines[5] == (
-            "/bin/mount --bind /proc/self/fd/10 /data || fail 'cannot bind-mount /s/data at /data'"
+            "/bin/mount --no-canonicalize --bind /proc/self/fd/10 /data "
+            "|| fail 'cannot bind-mount /s/data at /data'"
         )
         assert lines[8] == (
             "/bin/mount -o remount,bind,ro /etc/cfg || fail 'cannot make /etc/cfg read-only'"
@@ -65,7 +66,9 @@ class TestScript:
             ],
         )
         lines = text.splitlines()
-        first_mount = next(i for i, line in enumerate(lines) if "/bin/mount --bind" in line)
+        first_mount = next(
+            i for i, line in enumerate(lines) if "/bin/mount --no-canonicalize --bind" in line
+        )
         opened = [line for line in lines[:first_mount] if line.startswith("exec 1")]
         assert len(opened) == 3, "two sources and the marker directory"
         commands = [line.split("|| fail")[0] for line in lines[first_mount:]]
@@ -158,12 +161,15 @@ class TestImagePaths:
             "exec 12< /tmp/co/.venv || fail 'cannot open image path /tmp/co/.venv'"
         )
         bind = lines.index(
-            "/bin/mount --bind /proc/self/fd/10 /tmp || fail 'cannot bind-mount /s/tmp at /tmp'"
+            "/bin/mount --no-canonicalize --bind /proc/self/fd/10 /tmp "
+            "|| fail 'cannot bind-mount /s/tmp at /tmp'"
         )
         rebind = next(i for i, line in enumerate(lines) if "/proc/self/fd/12 /tmp/co/.venv" in line)
         readonly = next(i for i, line in enumerate(lines) if "remount,bind,ro /tmp" in line)
         assert opened < bind < rebind < readonly
-        assert lines[rebind].startswith("/bin/mkdir -p -- /tmp/co/.venv && /bin/mount --bind")
+        assert lines[rebind].startswith(
+            "/bin/mkdir -p -- /tmp/co/.venv && /bin/mount --no-canonicalize --bind"
+        )
         assert "/usr/lib/python3" not in text
         assert "exec 10<&- 11<&- 12<&-" in lines
 
