@@ -23,10 +23,11 @@ venv: $(STAMP) ## create .venv with the package, the devkit and the development 
 binaries: ## build (once, cached outside the repo) the control plane, etcd, helm and kube-linter
 	@bash hack/build-binaries.sh >/dev/null
 
-lint: venv ## ruff and mypy --strict
+lint: venv ## ruff, mypy --strict and the import layers (lint-imports)
 	$(BIN)/ruff check operator hack/devkit tests
 	$(BIN)/ruff format --check operator hack/devkit tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 crds: generate ## alias of generate
 

@@ -23,7 +23,7 @@ from tests.unit.api.strategies import specs
 from videodl.api import generate, resource
 from videodl.api.errors import InvalidVideoDownloadError
 from videodl.api.resource import VideoDownload
-from videodl.api.spec import URL_IMMUTABLE_MESSAGE, VideoDownloadSpec
+from videodl.api.spec import URL_IMMUTABLE, VideoDownloadSpec
 from videodl.api.status import (
     Condition,
     ConditionStatus,
@@ -214,7 +214,7 @@ class TestRejections:
             check=False,
         )  # fmt: skip
         assert moved.returncode != 0
-        assert URL_IMMUTABLE_MESSAGE in moved.stderr, moved.stderr
+        assert URL_IMMUTABLE.message in moved.stderr, moved.stderr
         cluster.kubectl(
             "patch", "-n", namespace, "vdl/clip", "--type=merge",
             "-p", json.dumps({"spec": {"priority": "Critical"}}),

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from kubernetes import client
 
 from videodl.breaker import store
-from videodl.core import breaker
+from videodl.core import breaker_state
+from videodl.kube.client import Client
 
 if TYPE_CHECKING:
     from tests.conftest import ClusterHandle
@@ -35,7 +36,7 @@ from videodl.api.status import Failure, FailureClass
 from videodl.breaker.gate import BreakerGate
 from videodl.breaker.metrics import BreakerMetrics
 from videodl.breaker.store import ConfigMapStore
-from videodl.core import breaker
+from videodl.core import breaker_config
 from videodl.reconcile.download import outcome
 from videodl.reconcile.download.gate import Candidate
 from videodl.kube.client import Kube
@@ -57,9 +58,9 @@ async def main():
     api_client = config.new_client_from_config(config_file=args["kubeconfig"])
     kube = Kube(api_client)
     registry = CollectorRegistry()
-    s = ConfigMapStore(api=client.CoreV1Api(api_client), namespace=args["namespace"],
+    s = ConfigMapStore(client=kube.client, namespace=args["namespace"],
                        name=args["name"])
-    gate = BreakerGate(store=s, config=breaker.BreakerConfig(**args["config"]),
+    gate = BreakerGate(store=s, config=breaker_config.BreakerConfig(**args["config"]),
                        metrics=BreakerMetrics(registry), post_event=kube.create_event,
                        instance=args["id"])
     await gate.start()
@@ -122,10 +123,10 @@ def _replicas(
     return reports
 
 
-def _state(cluster: ClusterHandle, namespace: str) -> breaker.SiteState:
+def _state(cluster: ClusterHandle, namespace: str) -> breaker_state.SiteState:
     api = client.CoreV1Api(cluster.api_client())
     value = api.read_namespaced_config_map(CONFIGMAP, namespace).data[SITE]
-    return breaker.SiteState.from_configmap_value(value)
+    return breaker_state.SiteState.from_configmap_value(value)
 
 
 def _event_reasons(cluster: ClusterHandle, namespace: str) -> list[str]:
@@ -155,7 +156,7 @@ class TestReplicas:
             ],
         )
         state = _state(cluster, namespace)
-        assert state.state is breaker.State.CLOSED
+        assert state.state is breaker_state.State.CLOSED
         assert (state.window.count("F"), state.window.count("S")) == (80, 80)
         assert sum(r["writes"] for r in reports) == 160
         # The writers really raced: some writes had to be decided again.
@@ -175,22 +176,22 @@ class TestReplicas:
             ],
         )
         state = _state(cluster, namespace)
-        assert (state.state, state.trip_count) == (breaker.State.OPEN, 1)
+        assert (state.state, state.trip_count) == (breaker_state.State.OPEN, 1)
         assert sum(r["trips"] for r in reports) == 1
         assert _event_reasons(cluster, namespace) == ["Tripped"]
 
     def test_one_probe_however_many_ask(self, cluster: ClusterHandle, namespace: str) -> None:
         """Six processes ask at once after the open period; exactly one gets the probe slot."""
         past = datetime.now(UTC) - timedelta(seconds=5)
-        opened = breaker.SiteState(
-            state=breaker.State.OPEN,
+        opened = breaker_state.SiteState(
+            state=breaker_state.State.OPEN,
             opened_at=past - timedelta(seconds=60),
             open_until=past,
             trip_count=1,
             last_reason="seeded by the test",
         )
         s = store.ConfigMapStore(
-            api=client.CoreV1Api(cluster.api_client()), namespace=namespace, name=CONFIGMAP
+            client=Client(cluster.api_client()), namespace=namespace, name=CONFIGMAP
         )
         s.update(lambda snap: store.Change(None, data={SITE: opened.to_configmap_value()}))
         reports = _replicas(
@@ -200,6 +201,6 @@ class TestReplicas:
         )
         assert sum(r["admitted"][0] for r in reports) == 1
         state = _state(cluster, namespace)
-        assert state.state is breaker.State.HALF_OPEN
+        assert state.state is breaker_state.State.HALF_OPEN
         assert len(state.probes) == 1
         assert _event_reasons(cluster, namespace) == ["Probing"]

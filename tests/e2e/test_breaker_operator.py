@@ -22,7 +22,7 @@ from tests.e2e.operatorbed import CLAIM, CRD_FILE, MEDIA_CACHE, Bed, Json
 
 from videodl.api import resource
 from videodl.breaker import admin
-from videodl.core import breaker
+from videodl.core import breaker_state
 from videodl.reconcile.download import naming
 from videodl_devkit import testing
 from videodl_devkit.mediaserver import MediaServer
@@ -50,7 +50,7 @@ class Seen:
     """One state of a site's breaker as written to the ConfigMap."""
 
     mark: Mark
-    state: breaker.SiteState
+    state: breaker_state.SiteState
 
 
 class Observer:
@@ -142,11 +142,13 @@ class Observer:
             self.annotations = dict(cm.metadata.annotations or {})
             if value is None:
                 return
-            state = breaker.SiteState.from_configmap_value(value)
+            state = breaker_state.SiteState.from_configmap_value(value)
             if not self.states or self.states[-1].state != state:
                 self.states.append(Seen(mark, state))
 
-    def first(self, state: breaker.State, trip: int, after: Mark | None = None) -> Mark | None:
+    def first(
+        self, state: breaker_state.State, trip: int, after: Mark | None = None
+    ) -> Mark | None:
         """The first write of ``state`` with ``trip_count == trip`` after ``after``."""
         with self._lock:
             return next(
@@ -165,13 +167,13 @@ class Observer:
         with self._lock:
             for seen in self.states:
                 state = seen.state
-                if state.state is breaker.State.OPEN and state.trip_count == trip:
+                if state.state is breaker_state.State.OPEN and state.trip_count == trip:
                     assert state.open_until is not None
                     assert state.opened_at is not None
                     return (state.open_until - state.opened_at).total_seconds()
         return None
 
-    def current(self) -> breaker.SiteState | None:
+    def current(self) -> breaker_state.SiteState | None:
         with self._lock:
             return self.states[-1].state if self.states else None
 
@@ -304,7 +306,9 @@ class TestBreakerEndToEnd:
             bed.create(name, download(name, media.url("/media/video.mp4", host=HOST_A)))
 
         # 1. The trip.
-        tripped = bed.wait("host A to trip", lambda: observer.first(breaker.State.OPEN, 1), 180)
+        tripped = bed.wait(
+            "host A to trip", lambda: observer.first(breaker_state.State.OPEN, 1), 180
+        )
         scraped = operator.scrape()
         assert metric(scraped, "videodl_breaker_state", site_a) == 1
         # Downloads for host B start while host A is open.
@@ -330,12 +334,12 @@ class TestBreakerEndToEnd:
         # 2. The first probe fails (still 429): open again, twice as long.
         half_open = bed.wait(
             "the first probe",
-            lambda: observer.first(breaker.State.HALF_OPEN, 1, after=tripped),
+            lambda: observer.first(breaker_state.State.HALF_OPEN, 1, after=tripped),
             60,
         )
         reopened = bed.wait(
             "the probe to fail",
-            lambda: observer.first(breaker.State.OPEN, 2, after=half_open),
+            lambda: observer.first(breaker_state.State.OPEN, 2, after=half_open),
             120,
         )
         # Times in the ConfigMap are whole seconds, so an open period may end up to 1 s early.
@@ -346,12 +350,12 @@ class TestBreakerEndToEnd:
         # 3. Host A has recovered: after the longer open period one probe closes it.
         half_open_2 = bed.wait(
             "the second probe",
-            lambda: observer.first(breaker.State.HALF_OPEN, 2, after=reopened),
+            lambda: observer.first(breaker_state.State.HALF_OPEN, 2, after=reopened),
             60,
         )
         closed = bed.wait(
             "host A to close",
-            lambda: observer.first(breaker.State.CLOSED, 0, after=half_open_2),
+            lambda: observer.first(breaker_state.State.CLOSED, 0, after=half_open_2),
             120,
         )
         assert half_open_2.at - reopened.at >= 2 * OPEN_SECONDS - 1.2
@@ -415,7 +419,7 @@ class TestBreakerEndToEnd:
         messages = [c.get("message", "") for c in obj["status"]["conditions"]]
         assert any("until an administrator resets it" in m for m in messages), messages
         assert observer.pods_of("late") == []
-        forced_mark = observer.first(breaker.State.OPEN, 0, after=closed)
+        forced_mark = observer.first(breaker_state.State.OPEN, 0, after=closed)
         assert forced_mark is not None
 
         asked = time.monotonic()
@@ -425,7 +429,7 @@ class TestBreakerEndToEnd:
         )  # fmt: skip
         reset_at = bed.wait(
             "the reset to close host A",
-            lambda: observer.first(breaker.State.CLOSED, 0, after=forced_mark),
+            lambda: observer.first(breaker_state.State.CLOSED, 0, after=forced_mark),
             30,
         )
         print(f"reset applied {reset_at.at - asked:.2f}s after kubectl annotate")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from kubernetes import client
 
 from videodl.breaker import store
+from videodl.kube.client import Client
 
 if TYPE_CHECKING:
     from tests.conftest import ClusterHandle
@@ -22,7 +23,7 @@ SITE = "generic.127.0.0.1"
 
 def _new_store(cluster: ClusterHandle, namespace: str) -> store.ConfigMapStore:
     return store.ConfigMapStore(
-        api=client.CoreV1Api(cluster.api_client()), namespace=namespace, name=CONFIGMAP
+        client=Client(cluster.api_client()), namespace=namespace, name=CONFIGMAP
     )
 
 
@@ -42,11 +43,12 @@ WRITER = r"""
 import json, sys
 from kubernetes import client, config
 from videodl.breaker import store
+from videodl.kube.client import Client
 
 
 kubeconfig, namespace, name, key, writer, count = sys.argv[1:]
-api = client.CoreV1Api(config.new_client_from_config(config_file=kubeconfig))
-s = store.ConfigMapStore(api=api, namespace=namespace, name=name)
+api = Client(config.new_client_from_config(config_file=kubeconfig))
+s = store.ConfigMapStore(client=api, namespace=namespace, name=name)
 
 def mutate(snap):
     doc = json.loads(snap.data.get(key, '{"count": 0, "writers": {}}'))

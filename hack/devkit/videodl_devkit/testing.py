@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from videodl.api.spec import Priority
-from videodl.operator import settings as operator_settings
+from videodl.reconcile.download import settings as worker_settings
 from videodl.workerapi import environment, termination
 
 __all__ = [
@@ -54,7 +54,7 @@ _PRIORITY_VALUES = {
 
 def priority_classes(names: Mapping[Priority, str] | None = None) -> list[dict[str, Any]]:
     """The five PriorityClasses worker Pods use, named as the operator maps them."""
-    mapping = names or operator_settings.default_priority_class_names()
+    mapping = names or worker_settings.default_priority_class_names()
     return [
         {
             "apiVersion": "scheduling.k8s.io/v1",

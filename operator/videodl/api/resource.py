@@ -24,6 +24,7 @@ __all__ = [
     "GROUP",
     "KIND",
     "LIST_KIND",
+    "MANAGER",
     "PLURAL",
     "SHORT_NAME",
     "SINGULAR",
@@ -42,6 +43,9 @@ SINGULAR: Final = "videodownload"
 SHORT_NAME: Final = "vdl"
 CATEGORIES: Final = ("videodl",)
 API_VERSION: Final = f"{GROUP}/{VERSION}"
+#: The name the operator goes by: the managed-by label of what it creates, the field
+#: manager of its writes and the source of its Events.
+MANAGER: Final = "videodl-operator"
 CRD_NAME: Final = f"{PLURAL}.{GROUP}"
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, NoDefault
 from pydantic_core import core_schema
 
-from videodl.api._base import VALIDATIONS_KEY
+from videodl.api.rules import VALIDATIONS_KEY
 from videodl.api.spec import VideoDownloadSpec
 from videodl.api.status import VideoDownloadStatus
 

@@ -3,7 +3,9 @@
 Written only by the operator (through the status subresource); users read it. Conditions
 follow the Kubernetes API conventions and kstatus: ``Ready`` is the summary,
 ``Reconciling`` is True while work is in progress, ``Stalled`` is True when progress needs
-a change by the user. Pure: no I/O.
+a change by the user. Their types (:class:`ConditionType`, with each one's polarity) and
+the reasons the operator gives them (:class:`ConditionReason`) are declared here once;
+which phase sets which condition is :data:`videodl.core.conditions.POLICY`. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from videodl.api._base import StatusModel
 
 __all__ = [
     "Condition",
+    "ConditionReason",
     "ConditionStatus",
     "ConditionType",
     "DownloadResult",
@@ -74,17 +77,62 @@ class ConditionStatus(enum.StrEnum):
 
 
 class ConditionType(enum.StrEnum):
-    """Condition types the operator sets."""
+    """The condition types the operator owns, each always present on a reconciled object.
 
+    Polarity, as Flux's ``api/v1/condition_types.go`` documents it: for a type of
+    *normal* polarity ``True`` is the healthy state; for *abnormal* ("negative") polarity
+    ``True`` means something is not done or not well, and the condition reads ``False``
+    when all is well.
+    """
+
+    #: Normal polarity: ``True`` once the download succeeded; ``False`` until then and
+    #: after a failure. The summary that ``kubectl wait --for=condition=Ready`` waits on.
     READY = "Ready"
+    #: Abnormal polarity: ``True`` while the operator is still working toward the file
+    #: on its own (pending, queued, running, backing off, blocked by the site's breaker).
     RECONCILING = "Reconciling"
+    #: Abnormal polarity: ``True`` when the download failed for good and will not
+    #: progress without a change to the object (a manual retry).
     STALLED = "Stalled"
+
+
+class ConditionReason(enum.StrEnum):
+    """The reasons the operator itself gives its conditions (CamelCase, as metav1 wants).
+
+    All three conditions carry the same reason: that of the phase's last transition. A
+    ``Failed`` download carries its failure's reason instead (``status.lastFailure.reason``,
+    e.g. ``HTTPError429`` or one of the reasons here), and a ``Blocked`` one the reason of
+    the admission gate that holds it (the circuit breaker's ``CircuitOpen``,
+    ``CircuitProbesBusy`` or ``CircuitStateUnavailable``).
+    """
+
+    #: Accepted, not yet queued.
+    PENDING = "Pending"
+    #: Waiting for a worker slot.
+    QUEUED = "Queued"
+    #: A failed download was queued again by the retry annotation.
+    RETRY_REQUESTED = "RetryRequested"
+    #: A worker Pod runs (or is about to run) the current attempt.
+    RUNNING = "Running"
+    #: Waiting out the backoff before the next attempt.
+    BACKING_OFF = "BackingOff"
+    #: The apiserver refused the worker Pod; backing off before trying again.
+    POD_REJECTED = "PodRejected"
+    #: ``spec.suspend`` is true.
+    SUSPENDED = "Suspended"
+    #: The download finished and its files are on the volume.
+    SUCCEEDED = "Succeeded"
+    #: Failed for good: there is no claim to write into (permanent failure reason).
+    NO_OUTPUT_CLAIM = "NoOutputClaim"
+    #: Failed for good: the object breaks the API's rules (permanent failure reason).
+    INVALID_SPEC = "InvalidSpec"
 
 
 NonNegativeInt = Annotated[int, Field(ge=0)]
 
 # Same as metav1.Condition's reason: CamelCase words.
 REASON_PATTERN = r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"
+REASON_MAX_LENGTH = 1024
 # Same as metav1.Condition's type: an optionally prefixed name.
 CONDITION_TYPE_PATTERN = (
     r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
@@ -161,7 +209,7 @@ class Failure(StatusModel):
     )
     reason: str = Field(
         min_length=1,
-        max_length=1024,
+        max_length=REASON_MAX_LENGTH,
         pattern=REASON_PATTERN,
         description="CamelCase reason, e.g. `HTTPError429`, `VideoUnavailable`.",
     )
@@ -186,7 +234,7 @@ class Condition(StatusModel):
     status: ConditionStatus = Field(description="`True`, `False` or `Unknown`.")
     reason: str = Field(
         min_length=1,
-        max_length=1024,
+        max_length=REASON_MAX_LENGTH,
         pattern=REASON_PATTERN,
         description="CamelCase reason for the condition's last transition.",
     )

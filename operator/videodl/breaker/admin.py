@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from videodl.breaker.keys import validate_key
-from videodl.core import breaker
+from videodl.core import breaker, breaker_state
 
 __all__ = [
     "ANNOTATION_FORCE_OPEN",
@@ -139,14 +139,14 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _decode(value: str | None) -> breaker.SiteState:
+def _decode(value: str | None) -> breaker_state.SiteState:
     if value is None:
-        return breaker.SiteState()
+        return breaker_state.SiteState()
     try:
-        return breaker.SiteState.from_configmap_value(value)
-    except breaker.BreakerStateError:
+        return breaker_state.SiteState.from_configmap_value(value)
+    except breaker_state.BreakerStateError:
         # A value an administrator broke: the command replaces it with a valid one.
-        return breaker.SiteState()
+        return breaker_state.SiteState()
 
 
 def apply(
@@ -165,10 +165,10 @@ def apply(
     report: list[str] = []
     errors: list[str] = []
 
-    def current(site: str) -> breaker.SiteState:
+    def current(site: str) -> breaker_state.SiteState:
         return _decode(changed.get(site, data.get(site)))
 
-    def store(site: str, state: breaker.SiteState, transition: breaker.Transition) -> None:
+    def store(site: str, state: breaker_state.SiteState, transition: breaker.Transition) -> None:
         changed[site] = state.to_configmap_value()
         transitions.append((site, transition))
 

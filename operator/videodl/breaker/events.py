@@ -4,20 +4,21 @@ One Event per transition of a site (``Tripped``, ``Probing``, ``Recovered``, ``P
 ``Reset``, ``ForcedOpen``) and one per administrator command that could not be applied
 (``InvalidCommand``), so ``kubectl events -n <namespace> --for configmap/<name>`` tells the
 breaker's story. The downloads it holds back get their own ``Blocked`` Events from the
-operator. Pure: the caller posts the returned objects.
+operator. The objects come from the one Event builder, :func:`videodl.kube.events.event_object`;
+nothing here posts them, the caller does.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from videodl.core import breaker
+from videodl.kube import events
 
-__all__ = ["COMPONENT", "ConfigMapRef", "command_error_event", "transition_event"]
+__all__ = ["ConfigMapRef", "command_error_event", "transition_event"]
 
-COMPONENT: Final = "videodl-operator"
 _WARNING_REASONS: Final = frozenset(
     {
         breaker.TransitionReason.TRIPPED,
@@ -25,7 +26,6 @@ _WARNING_REASONS: Final = frozenset(
         breaker.TransitionReason.FORCED_OPEN,
     }
 )
-_MESSAGE_CHARS: Final = 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,47 +34,18 @@ class ConfigMapRef:
 
     namespace: str
     name: str
+    #: Empty while the ConfigMap has not been read; the Event then names it only.
     uid: str
 
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _event(
-    ref: ConfigMapRef,
-    *,
-    type_: str,
-    reason: str,
-    message: str,
-    now: datetime,
-    instance: str,
-    suffix: str,
-) -> dict[str, Any]:
-    involved: dict[str, Any] = {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "namespace": ref.namespace,
-        "name": ref.name,
-    }
-    if ref.uid:
-        involved["uid"] = ref.uid
-    return {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": f"{ref.name}.{suffix}", "namespace": ref.namespace},
-        "involvedObject": involved,
-        "type": type_,
-        "reason": reason,
-        "message": message[:_MESSAGE_CHARS],
-        "source": {"component": COMPONENT},
-        "reportingComponent": f"videodl.dev/{COMPONENT}",
-        "reportingInstance": instance,
-        "firstTimestamp": _stamp(now),
-        "lastTimestamp": _stamp(now),
-        "count": 1,
-        "action": reason,
-    }
+    def involved(self) -> events.InvolvedObject:
+        """The ConfigMap as the Event's ``involvedObject``."""
+        return events.InvolvedObject(
+            api_version="v1",
+            kind="ConfigMap",
+            namespace=self.namespace,
+            name=self.name,
+            uid=self.uid,
+        )
 
 
 def transition_event(
@@ -86,8 +57,8 @@ def transition_event(
     suffix: str,
 ) -> dict[str, Any]:
     """The Event for one site's transition; ``suffix`` makes its name unique."""
-    return _event(
-        ref,
+    return events.event_object(
+        ref.involved(),
         type_="Warning" if transition.reason in _WARNING_REASONS else "Normal",
         reason=transition.reason.value,
         message=(
@@ -104,8 +75,8 @@ def command_error_event(
     ref: ConfigMapRef, *, error: str, now: datetime, instance: str, suffix: str
 ) -> dict[str, Any]:
     """The Event for an administrator command that could not be applied."""
-    return _event(
-        ref,
+    return events.event_object(
+        ref.involved(),
         type_="Warning",
         reason="InvalidCommand",
         message=error,

@@ -3,7 +3,7 @@
 The breaker key is yt-dlp's extractor key for URLs a site-specific extractor handles (so
 ``youtu.be`` and ``www.youtube.com`` share one breaker) and the host for everything the
 generic extractor would take (so one failing host never blocks another); see
-:func:`videodl.core.breaker.site_key`. The extractor is found by matching the URL against
+:func:`videodl.core.site_keys.site_key`. The extractor is found by matching the URL against
 yt-dlp's extractors, as yt-dlp itself does before it makes any request: no network, but the
 first call loads the extractor table (about a second, some megabytes), so call
 :func:`warm_up` in a thread at start.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from videodl.core import breaker
+from videodl.core import site_keys
 
 __all__ = ["extractor_for", "site_of", "warm_up"]
 
@@ -39,7 +39,7 @@ def extractor_for(url: str) -> str | None:
 
 def site_of(url: str) -> str:
     """The breaker's site key for ``url``; raises ``ValueError`` for a URL without a host."""
-    return breaker.site_key(extractor_for(url), url)
+    return site_keys.site_key(extractor_for(url), url)
 
 
 def warm_up() -> None:

@@ -8,7 +8,8 @@ in between), and on a conflict reads again and calls ``mutate`` on the fresh sna
 update is ever lost, however many processes write at once.
 
 The store knows nothing of breaker states: values are strings, encoded and decoded by the
-callers (see :mod:`videodl.breaker.gate`). Calls block; async code runs them in a thread.
+callers (see :mod:`videodl.breaker.shared`). Requests go through the one client wrapper,
+:class:`videodl.kube.client.Client`; calls block, and async code runs them in a thread.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Generic, TypeVar
 
-from kubernetes import client
-
+from videodl.api.resource import MANAGER
 from videodl.breaker.keys import validate_key
+from videodl.kube.client import MERGE_PATCH, ApiError, Client, core_path
+from videodl.reconcile.download import naming
 
 __all__ = [
     "Change",
@@ -35,13 +37,10 @@ __all__ = [
 R = TypeVar("R")
 
 LABELS = {
-    "app.kubernetes.io/name": "videodl",
-    "app.kubernetes.io/component": "circuit-breaker",
-    "app.kubernetes.io/managed-by": "videodl-operator",
+    naming.LABEL_NAME: "videodl",
+    naming.LABEL_COMPONENT: "circuit-breaker",
+    naming.LABEL_MANAGED_BY: MANAGER,
 }
-
-_HTTP_NOT_FOUND = 404
-_HTTP_CONFLICT = 409
 
 
 class StoreConflictError(RuntimeError):
@@ -58,14 +57,14 @@ class Snapshot:
     uid: str = ""
 
     @classmethod
-    def of(cls, obj: client.V1ConfigMap) -> Snapshot:
-        """The snapshot of a ConfigMap object returned by the client."""
-        meta = obj.metadata or client.V1ObjectMeta()
+    def of(cls, obj: Mapping[str, Any]) -> Snapshot:
+        """The snapshot of a ConfigMap object as the apiserver returns it (a JSON dict)."""
+        meta = obj.get("metadata") or {}
         return cls(
-            resource_version=str(meta.resource_version),
-            data=dict(obj.data or {}),
-            annotations=dict(meta.annotations or {}),
-            uid=str(meta.uid or ""),
+            resource_version=str(meta.get("resourceVersion")),
+            data=dict(obj.get("data") or {}),
+            annotations=dict(meta.get("annotations") or {}),
+            uid=str(meta.get("uid") or ""),
         )
 
 
@@ -108,13 +107,13 @@ class ConfigMapStore:
     def __init__(
         self,
         *,
-        api: client.CoreV1Api,
+        client: Client,
         namespace: str,
         name: str,
         max_attempts: int = 100,
         rng: random.Random | None = None,
     ) -> None:
-        self.api = api
+        self.client = client
         self.namespace = namespace
         self.name = name
         self.max_attempts = max_attempts
@@ -123,26 +122,34 @@ class ConfigMapStore:
         self.conflicts_total = 0
         self.writes_total = 0
 
+    @property
+    def path(self) -> str:
+        """The ConfigMap's URL path."""
+        return core_path("configmaps", self.namespace, self.name)
+
     def read(self) -> Snapshot:
         """The current ConfigMap, created empty when it does not exist."""
         try:
-            obj = self.api.read_namespaced_config_map(self.name, self.namespace)
-        except client.ApiException as exc:
-            if exc.status != _HTTP_NOT_FOUND:
+            obj = self.client.request("GET", self.path)
+        except ApiError as exc:
+            if not exc.not_found:
                 raise
             return self._create()
         return Snapshot.of(obj)
 
     def _create(self) -> Snapshot:
-        body = client.V1ConfigMap(
-            metadata=client.V1ObjectMeta(name=self.name, labels=dict(LABELS)), data={}
-        )
+        body = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": self.name, "labels": dict(LABELS)},
+            "data": {},
+        }
         try:
-            obj = self.api.create_namespaced_config_map(self.namespace, body)
-        except client.ApiException as exc:
-            if exc.status != _HTTP_CONFLICT:  # AlreadyExists: another process was first
+            obj = self.client.request("POST", core_path("configmaps", self.namespace), body=body)
+        except ApiError as exc:
+            if not exc.conflict:  # AlreadyExists: another process was first
                 raise
-            obj = self.api.read_namespaced_config_map(self.name, self.namespace)
+            obj = self.client.request("GET", self.path)
         return Snapshot.of(obj)
 
     def update(
@@ -160,8 +167,8 @@ class ConfigMapStore:
                 return Written(change.result, snapshot, wrote=False, conflicts=attempt)
             try:
                 obj = self._patch(snapshot, change)
-            except client.ApiException as exc:
-                if exc.status not in (_HTTP_CONFLICT, _HTTP_NOT_FOUND):
+            except ApiError as exc:
+                if not (exc.conflict or exc.not_found):
                     raise
                 with self._lock:
                     self.conflicts_total += 1
@@ -178,7 +185,7 @@ class ConfigMapStore:
         )
         raise StoreConflictError(msg)
 
-    def _patch(self, snapshot: Snapshot, change: Change[Any]) -> client.V1ConfigMap:
+    def _patch(self, snapshot: Snapshot, change: Change[Any]) -> dict[str, Any]:
         metadata: dict[str, Any] = {"resourceVersion": snapshot.resource_version}
         annotations: dict[str, str | None] = {
             a: None for a in change.remove_annotations if a in snapshot.annotations
@@ -189,9 +196,4 @@ class ConfigMapStore:
         body: dict[str, Any] = {"metadata": metadata}
         if change.data:
             body["data"] = {validate_key(k): v for k, v in change.data.items()}
-        return self.api.patch_namespaced_config_map(
-            self.name,
-            self.namespace,
-            body,
-            _content_type="application/merge-patch+json",
-        )
+        return self.client.request("PATCH", self.path, body=body, content_type=MERGE_PATCH)

@@ -1,10 +1,11 @@
 """A watch on the breaker's ConfigMap, so every operator process sees changes at once.
 
 Changes written by other operator processes, administrators' commands (annotations) and
-plain edits of a site's key all arrive here. The watch runs in a thread of its own (the
-client's watch blocks) and hands each new snapshot, or ``None`` when the ConfigMap is
-deleted, to a callback; it reconnects after errors and server-side timeouts, and every
-(re)connection starts with the current object, so nothing is missed in between.
+plain edits of a site's key all arrive here. The watch runs in a thread of its own
+(:meth:`videodl.kube.client.Client.watch` blocks) and hands each new snapshot, or ``None``
+when the ConfigMap is deleted, to a callback; it reconnects after errors and server-side
+timeouts, and every (re)connection starts with the current object, so nothing is missed in
+between.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ import logging
 import threading
 from collections.abc import Callable
 
-from kubernetes import client, watch
-
 from videodl.breaker.store import Snapshot
+from videodl.kube.client import Client, core_path
 
 __all__ = ["ConfigMapWatch"]
 
@@ -31,17 +31,16 @@ class ConfigMapWatch:
     def __init__(
         self,
         *,
-        api: client.CoreV1Api,
+        client: Client,
         namespace: str,
         name: str,
         on_change: Callable[[Snapshot | None], None],
     ) -> None:
-        self._api = api
+        self._client = client
         self._namespace = namespace
         self._name = name
         self._on_change = on_change
         self._stopped = threading.Event()
-        self._watch: watch.Watch | None = None
         self._thread: threading.Thread | None = None
         #: Connections made so far (a reconnect adds one).
         self.connections = 0
@@ -56,32 +55,33 @@ class ConfigMapWatch:
     def stop(self, timeout: float = 1.0) -> None:
         """Stop watching; the thread ends at its next event or connection timeout."""
         self._stopped.set()
-        if self._watch is not None:
-            self._watch.stop()  # type: ignore[no-untyped-call]
         if self._thread is not None:
             self._thread.join(timeout)
 
     def _run(self) -> None:
         failures = 0
         while not self._stopped.is_set():
-            self._watch = watch.Watch()  # type: ignore[no-untyped-call]
             self.connections += 1
             try:
-                for event in self._watch.stream(  # type: ignore[no-untyped-call]
-                    self._api.list_namespaced_config_map,
-                    self._namespace,
-                    field_selector=f"metadata.name={self._name}",
+                for event in self._client.watch(
+                    core_path("configmaps", self._namespace),
+                    query={"fieldSelector": f"metadata.name={self._name}"},
                     timeout_seconds=_SERVER_TIMEOUT_SECONDS,
-                    _request_timeout=_SERVER_TIMEOUT_SECONDS + 30,
                 ):
                     if self._stopped.is_set():
                         return
-                    failures = 0
                     kind = event.get("type")
                     obj = event.get("object")
+                    if kind == "ERROR":
+                        # A Status in place of an object (e.g. 410 Gone) ends this watch:
+                        # reconnect after the usual pause, starting from the current object.
+                        status = obj if isinstance(obj, dict) else {}
+                        msg = f"watch error {status.get('code')}: {status.get('message')}"
+                        raise RuntimeError(msg)
+                    failures = 0
                     if kind == "DELETED":
                         self._on_change(None)
-                    elif kind in ("ADDED", "MODIFIED") and isinstance(obj, client.V1ConfigMap):
+                    elif kind in ("ADDED", "MODIFIED") and isinstance(obj, dict):
                         self._on_change(Snapshot.of(obj))
             except Exception:  # a watch must survive any error and reconnect
                 if self._stopped.is_set():

@@ -1,7 +1,7 @@
 """The cleanup program: deletes a finished download's files from its volume.
 
 Run as the command of the short Pod the operator starts for a VideoDownload with
-``deletionPolicy: Delete`` (``python -m videodl.cleanup.program``). It reads the paths
+``deletionPolicy: Delete`` (``python -m videodl.cleanup``). It reads the paths
 (relative to the volume's root) as a JSON list from ``VIDEODL_CLEANUP_PATHS`` and the
 mount point from ``VIDEODL_CLEANUP_ROOT``, refuses any path that leaves the volume,
 lexically or through a symlink, and deletes the rest. Files already gone count as deleted.
@@ -19,19 +19,15 @@ import pathlib
 import sys
 from collections.abc import Mapping, Sequence
 
-from videodl.reconcile.download import podspec
-from videodl.workerapi import cleanup as removal
+from videodl.workerapi import cleanup as contract
+from videodl.workerapi.cleanup import ARCHIVE_ENV, PATHS_ENV, ROOT_ENV
 
 __all__ = ["main", "remove"]
-
-PATHS_ENV = podspec.CLEANUP_PATHS_ENV
-ROOT_ENV = podspec.CLEANUP_ROOT_ENV
-ARCHIVE_ENV = podspec.CLEANUP_ARCHIVE_ENV
 
 
 def remove(root: pathlib.Path, paths: Sequence[str]) -> tuple[list[str], list[str]]:
     """Delete ``paths`` under ``root``; returns (deleted or absent, refused or failed)."""
-    safe, refused = removal.split_paths(paths)
+    safe, refused = contract.split_paths(paths)
     done: list[str] = []
     problems = [f"{path}: outside the volume" for path in refused]
     real_root = root.resolve()
@@ -62,7 +58,7 @@ def forget(root: pathlib.Path, archive: str, entries: Sequence[str]) -> int:
     The file is rewritten under the same exclusive lock the worker takes to append, so no
     concurrent record is lost. Returns the number of lines dropped.
     """
-    safe = removal.normalise(archive)
+    safe = contract.normalise(archive)
     if safe is None:
         return 0
     path = root / safe

@@ -10,7 +10,13 @@ the I/O at the edges.
 Modules:
 
 - ``backoff``: exponential backoff with jitter.
-- ``admission``: which queued downloads start now, and the order of the rest.
-- ``breaker``: the per-site circuit breaker state machine and its ConfigMap encoding.
-- ``conditions``: kstatus-style ``Ready``/``Reconciling``/``Stalled`` conditions.
+- ``ordering``: the admission queue: which queued downloads start now, and the order of the
+  rest.
+- ``conditions``: kstatus-style ``Ready``/``Reconciling``/``Stalled`` conditions (their types
+  and reasons are declared in :mod:`videodl.api.status`).
+- the per-site circuit breaker: ``breaker`` (the state machine), ``breaker_config`` (its
+  tunables and open durations), ``breaker_state`` (the stored state and its ConfigMap
+  encoding) and ``site_keys`` (which breaker a download's URL belongs to).
+- ``election``: leader election over a Lease, one decision per renewal round.
+- ``times``: Kubernetes timestamps, parsed and formatted.
 """

@@ -1,6 +1,8 @@
 """The per-site circuit breaker: a pure state machine over immutable states.
 
-One :class:`SiteState` per site (see :func:`site_key`) moves between three states:
+One :class:`~videodl.core.breaker_state.SiteState` per site (keyed by
+:func:`videodl.core.site_keys.site_key`) moves between three states, tuned by a
+:class:`~videodl.core.breaker_config.BreakerConfig`:
 
 ``CLOSED``
     Downloads are admitted. Outcomes are counted: only ``Throttled`` and site-wide
@@ -27,54 +29,31 @@ the configured number.
 
 Every function takes the current state and returns a new one, plus a :class:`Transition` when
 the state changed, so the caller can store the state (a ConfigMap key, encoded by
-:meth:`SiteState.to_configmap_value`) and emit Events and metrics.
+:mod:`videodl.core.breaker_state`) and emit Events and metrics.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import enum
-import hashlib
-import json
-import math
 import random
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
-from urllib.parse import urlsplit
+from datetime import datetime, timedelta
+from typing import Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-from pydantic.alias_generators import to_camel
-
-from videodl.core import backoff
+from videodl.core.breaker_config import BreakerConfig, open_duration_seconds
+from videodl.core.breaker_state import Probe, SiteState, State, utc_seconds
 
 __all__ = [
-    "BreakerConfig",
-    "BreakerStateError",
     "Decision",
     "DecisionReason",
     "Outcome",
-    "Probe",
-    "SiteState",
-    "State",
     "Transition",
     "TransitionReason",
     "admit",
-    "base_open_duration_seconds",
     "force_open",
-    "open_duration_seconds",
     "record",
     "reset",
-    "site_key",
 ]
-
-
-class State(enum.StrEnum):
-    """The three states of a circuit breaker."""
-
-    CLOSED = "CLOSED"
-    OPEN = "OPEN"
-    HALF_OPEN = "HALF_OPEN"
 
 
 class Outcome(enum.StrEnum):
@@ -112,141 +91,6 @@ class DecisionReason(enum.StrEnum):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class BreakerConfig:
-    """The breaker's tunables; the defaults are those of the product documentation."""
-
-    failure_threshold: int = 5
-    window_size: int = 20
-    failure_ratio: float = 0.5
-    min_calls: int = 10
-    open_base_seconds: float = 60.0
-    open_factor: float = 2.0
-    open_max_seconds: float = 1800.0
-    open_jitter: float = 0.1
-    half_open_probes: int = 1
-    # A probe is a whole download; this bounds how long a lost one can hold its slot.
-    probe_timeout_seconds: float = 900.0
-    close_after_successes: int = 1
-
-    def __post_init__(self) -> None:
-        for field in ("failure_threshold", "window_size", "half_open_probes"):
-            if getattr(self, field) < 1:
-                msg = f"{field} must be 1 or more, got {getattr(self, field)}"
-                raise ValueError(msg)
-        if self.close_after_successes < 1:
-            msg = f"close_after_successes must be 1 or more, got {self.close_after_successes}"
-            raise ValueError(msg)
-        if not 1 <= self.min_calls <= self.window_size:
-            msg = (
-                f"min_calls must be between 1 and window_size ({self.window_size}), "
-                f"got {self.min_calls}"
-            )
-            raise ValueError(msg)
-        if not 0 < self.failure_ratio <= 1:
-            msg = f"failure_ratio must be above 0 and at most 1, got {self.failure_ratio}"
-            raise ValueError(msg)
-        if not 0 < self.probe_timeout_seconds < math.inf:
-            msg = (
-                "probe_timeout_seconds must be above 0 and finite, "
-                f"got {self.probe_timeout_seconds}"
-            )
-            raise ValueError(msg)
-        if not 0 < self.open_base_seconds <= self.open_max_seconds < math.inf:
-            msg = (
-                f"open_base_seconds ({self.open_base_seconds}) must be above 0 and at most "
-                f"open_max_seconds ({self.open_max_seconds}), which must be finite"
-            )
-            raise ValueError(msg)
-        if not 1 <= self.open_factor < math.inf:
-            msg = f"open_factor must be at least 1, got {self.open_factor}"
-            raise ValueError(msg)
-        if not 0 <= self.open_jitter <= 1:
-            msg = f"open_jitter must be a fraction between 0 and 1, got {self.open_jitter}"
-            raise ValueError(msg)
-
-    def open_policy(self) -> backoff.BackoffPolicy:
-        """The open duration as a backoff policy over consecutive trips."""
-        return backoff.BackoffPolicy(
-            initial_seconds=self.open_base_seconds,
-            factor=self.open_factor,
-            max_seconds=self.open_max_seconds,
-            jitter=self.open_jitter,
-        )
-
-
-def _utc_seconds(value: datetime) -> datetime:
-    # Whole seconds in UTC: what an administrator reads in the ConfigMap, and what round-trips.
-    return value.astimezone(UTC).replace(microsecond=0)
-
-
-UtcTime = Annotated[AwareDatetime, AfterValidator(_utc_seconds)]
-
-
-class _StoredModel(BaseModel):
-    # Unknown keys are ignored so that processes of an older version keep working on a
-    # ConfigMap written by a newer one during a rolling upgrade.
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
-    )
-
-
-class Probe(_StoredModel):
-    """A download admitted as a probe while ``HALF_OPEN``; it holds a slot until it reports."""
-
-    id: str = Field(min_length=1)
-    admitted_at: UtcTime
-    expires_at: UtcTime
-
-
-class SiteState(_StoredModel):
-    """The breaker of one site, as stored in its ConfigMap key (camelCase JSON)."""
-
-    state: State = State.CLOSED
-    #: Counted failures in a row while ``CLOSED``.
-    consecutive_failures: int = Field(default=0, ge=0)
-    #: Outcomes of the last calls while ``CLOSED``, oldest first: ``S`` success, ``F`` failure.
-    window: str = Field(default="", pattern=r"^[SF]*$")
-    opened_at: UtcTime | None = None
-    #: When ``OPEN`` ends; ``null`` while ``OPEN`` means until an administrator resets it.
-    open_until: UtcTime | None = None
-    #: Whether an administrator forced the breaker open.
-    forced: bool = False
-    #: Consecutive trips since the breaker was last ``CLOSED``; sets the open duration.
-    trip_count: int = Field(default=0, ge=0)
-    #: Why the breaker is in its state (the message of the last transition).
-    last_reason: str = ""
-    #: The last counted failure, e.g. ``Throttled: HTTP Error 429``.
-    last_failure: str = ""
-    probes: tuple[Probe, ...] = ()
-    successes_in_half_open: int = Field(default=0, ge=0)
-    last_transition_time: UtcTime | None = None
-
-    def to_configmap_value(self) -> str:
-        """Encode as indented camelCase JSON, readable with ``kubectl get configmap -o yaml``."""
-        return json.dumps(self.model_dump(mode="json", by_alias=True), indent=2)
-
-    @classmethod
-    def from_configmap_value(cls, value: str) -> SiteState:
-        """Decode a ConfigMap value; raise :class:`BreakerStateError` naming the bad field."""
-        try:
-            return cls.model_validate_json(value)
-        except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in e['loc']) or '(value)'}: {e['msg']}"
-                for e in error.errors()
-            )
-            msg = (
-                f"breaker state is not valid ({problems}); fix the value or delete the key "
-                "to start again CLOSED"
-            )
-            raise BreakerStateError(msg) from error
-
-
-class BreakerStateError(ValueError):
-    """A stored breaker state could not be decoded."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
 class Transition:
     """A change of state, for an Event and a metric."""
 
@@ -269,16 +113,6 @@ class Decision:
     until: datetime | None = None
     #: The lazy ``OPEN`` -> ``HALF_OPEN`` change made by this check, if any.
     transition: Transition | None = None
-
-
-def base_open_duration_seconds(trip: int, config: BreakerConfig) -> float:
-    """Return the open duration of the ``trip``-th consecutive trip before jitter."""
-    return backoff.base_delay_seconds(config.open_policy(), trip)
-
-
-def open_duration_seconds(trip: int, config: BreakerConfig, rng: random.Random) -> float:
-    """Return the jittered open duration of the ``trip``-th consecutive trip."""
-    return backoff.delay_seconds(config.open_policy(), trip, rng)
 
 
 def admit(
@@ -482,7 +316,7 @@ def _trip(
 ) -> tuple[SiteState, Transition]:
     trip = state.trip_count + 1
     duration = open_duration_seconds(trip, config, rng)
-    until = _utc_seconds(now + timedelta(seconds=duration))
+    until = utc_seconds(now + timedelta(seconds=duration))
     reason_text = f"{cause} (trip {trip})"
     message = f"{cause}; open until {_iso(until)} (trip {trip}, {duration:.0f}s)"
     opened = _evolve(
@@ -556,74 +390,8 @@ def _utc_now(now: datetime) -> datetime:
     if now.tzinfo is None:
         msg = "now must be a timezone-aware datetime (for example datetime.now(UTC))"
         raise ValueError(msg)
-    return _utc_seconds(now)
+    return utc_seconds(now)
 
 
 def _iso(value: datetime) -> str:
-    return _utc_seconds(value).isoformat().replace("+00:00", "Z")
-
-
-# Ports that a URL may leave out; other ports are part of the site.
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_GENERIC_EXTRACTORS = {"generic"}
-_KEY_CHARS = frozenset("-.0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_MAX_KEY = 253
-
-
-def site_key(extractor_key: str | None, url: str) -> str:
-    """Return the breaker key of the site a download goes to.
-
-    It is yt-dlp's extractor key (``Youtube``, ``Vimeo``) when a site-specific extractor
-    handles the URL. For the generic extractor, or when the extractor is not known, it is the
-    lowercased host with the port when it is not the scheme's default (``media.example.com``,
-    ``127.0.0.1_8080``), so one failing host never blocks another.
-
-    The key is a valid ConfigMap data key (only ``[-._a-zA-Z0-9]``, at most 253 characters,
-    never ``.`` or ``..``-prefixed): ``:`` becomes ``_``, any other character ``c`` becomes
-    ``_x<hex code of c>_``, and an overlong key is shortened with a hash of the whole.
-    """
-    name = (extractor_key or "").strip()
-    if name and name.lower() not in _GENERIC_EXTRACTORS:
-        return _to_configmap_key(name)
-    return _to_configmap_key(_host_and_port(url))
-
-
-def _host_and_port(url: str) -> str:
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").rstrip(".")
-    if not host:
-        msg = f"url {url!r} has no host; a download URL must look like https://host/path"
-        raise ValueError(msg)
-    # Not a valid IDN: the escaping in _to_configmap_key still gives a stable key.
-    with contextlib.suppress(UnicodeError):
-        host = host.encode("idna").decode("ascii")
-    try:
-        port = parts.port
-    except ValueError as error:
-        msg = f"url {url!r} has an invalid port: {error}"
-        raise ValueError(msg) from None
-    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
-        return f"{host}:{port}"
-    return host
-
-
-def _to_configmap_key(text: str) -> str:
-    key = "".join(_escape(char) for char in text)
-    if key.startswith("."):
-        key = _escape_always(".") + key[1:]
-    if len(key) > _MAX_KEY:
-        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-        key = f"{key[: _MAX_KEY - len(digest) - 1]}-{digest}"
-    return key
-
-
-def _escape(char: str) -> str:
-    if char in _KEY_CHARS:
-        return char
-    if char == ":":
-        return "_"
-    return _escape_always(char)
-
-
-def _escape_always(char: str) -> str:
-    return f"_x{ord(char):x}_"
+    return utc_seconds(value).isoformat().replace("+00:00", "Z")

@@ -1,6 +1,8 @@
 """kstatus-style conditions of a VideoDownload, computed from its phase.
 
-A VideoDownload carries three conditions, declared once in :data:`POLICY`:
+A VideoDownload carries three conditions; their types, polarity and reasons are declared
+once in :mod:`videodl.api.status` (``ConditionType``, ``ConditionReason``), and which phases
+set each one ``True`` is declared once in :data:`POLICY`:
 
 ``Ready`` (normal polarity)
     ``True`` only when the download succeeded; ``False`` from the first reconcile on.
@@ -33,24 +35,20 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from videodl.api.status import Phase
+from videodl.api.status import (
+    MESSAGE_MAX_LENGTH,
+    REASON_MAX_LENGTH,
+    REASON_PATTERN,
+    ConditionType,
+    Phase,
+)
 
 __all__ = [
     "POLICY",
-    "ConditionType",
     "KStatus",
     "compute",
     "kstatus",
 ]
-
-
-class ConditionType(enum.StrEnum):
-    """The condition types this operator owns."""
-
-    READY = "Ready"
-    RECONCILING = "Reconciling"
-    STALLED = "Stalled"
-
 
 _ACTIVE = frozenset({Phase.PENDING, Phase.QUEUED, Phase.RUNNING, Phase.BACKING_OFF, Phase.BLOCKED})
 
@@ -61,10 +59,8 @@ POLICY: Final[Mapping[ConditionType, frozenset[Phase]]] = {
     ConditionType.STALLED: frozenset({Phase.FAILED}),
 }
 
-# metav1.Condition's validation: a CamelCase reason, a bounded message.
-_REASON = re.compile(r"[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?")
-_REASON_MAX = 1024
-_MESSAGE_MAX = 32768
+# metav1.Condition's validation, as status.conditions declares it.
+_REASON = re.compile(REASON_PATTERN)
 
 
 def compute(
@@ -82,7 +78,7 @@ def compute(
     ``message``; conditions of other types in ``previous`` are kept as they were, after them.
     """
     phase = _phase(phase)
-    if not _REASON.fullmatch(reason) or len(reason) > _REASON_MAX:
+    if not _REASON.fullmatch(reason) or len(reason) > REASON_MAX_LENGTH:
         msg = (
             f"condition reason {reason!r} is not valid: use a CamelCase word of letters, "
             "digits, '_', ',' or ':' starting with a letter (for example 'BackingOff')"
@@ -94,8 +90,8 @@ def compute(
     if now.tzinfo is None:
         msg = "now must be a timezone-aware datetime (for example datetime.now(UTC))"
         raise ValueError(msg)
-    if len(message) > _MESSAGE_MAX:
-        message = message[: _MESSAGE_MAX - 1] + "…"
+    if len(message) > MESSAGE_MAX_LENGTH:
+        message = message[: MESSAGE_MAX_LENGTH - 1] + "…"
     stamp = now.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     before = {c.get("type"): c for c in previous}
     owned: list[dict[str, Any]] = []

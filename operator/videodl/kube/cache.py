@@ -8,18 +8,48 @@ replaced and write the same transition twice. Pure: no I/O.
 
 ``resourceVersion`` values are compared as integers, which is what etcd-backed apiservers
 produce; a value that is not an integer is treated as newest.
+
+- :class:`Store`: values by key, each with its version;
+- :class:`ObjectView`: the objects of one kind, kept as records a reader makes of them;
+- :class:`OwnedStore`: compact views of the objects they own (Pods), by their owner's uid.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
-from collections.abc import Hashable, Iterator
-from typing import Generic, TypeVar
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from typing import Any, Generic, Protocol, TypeVar
 
-__all__ = ["Store", "newer_or_same"]
+__all__ = [
+    "Key",
+    "ObjectView",
+    "Owned",
+    "OwnedStore",
+    "Store",
+    "key_of",
+    "newer_or_same",
+    "version_of",
+]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+R = TypeVar("R")
+
+Key = tuple[str, str]
+"""(namespace, name) of a namespaced object."""
+
+
+def key_of(body: Mapping[str, Any]) -> Key:
+    """The key of an object as the apiserver returns it."""
+    metadata = body.get("metadata") or {}
+    return str(metadata.get("namespace", "")), str(metadata.get("name", ""))
+
+
+def version_of(body: Mapping[str, Any]) -> str | None:
+    """The ``resourceVersion`` of an object as the apiserver returns it."""
+    version = (body.get("metadata") or {}).get("resourceVersion")
+    return str(version) if version is not None else None
 
 
 def _version(value: str | None) -> int | None:
@@ -90,3 +120,77 @@ class Store(Generic[K, V]):
     def items(self) -> Iterator[tuple[K, V]]:
         for key, entry in list(self._entries.items()):
             yield key, entry.value
+
+
+class ObjectView(Store[Key, R]):
+    """The watched objects of one kind, each kept as the record ``read`` makes of its body."""
+
+    def __init__(self, read: Callable[[Mapping[str, Any]], R]) -> None:
+        super().__init__()
+        self._read = read
+
+    def observe(self, body: Mapping[str, Any], *, deleted: bool) -> Key:
+        """Take a watched object into the view (or out of it, when deleted); its key."""
+        key = key_of(body)
+        version = version_of(body)
+        if deleted:
+            self.delete(key, version)
+        elif self.version(key) != version or key not in self:
+            self.put(key, version, self._read(body))
+        return key
+
+    def written(self, body: Mapping[str, Any]) -> R:
+        """Take the response of a write into the view; the newest record of the object."""
+        key = key_of(body)
+        record = self._read(body)
+        self.put(key, version_of(body), record)
+        return self.get(key) or record
+
+
+class Owned(Protocol):
+    """What :class:`OwnedStore` reads of a view: its key, version and controlling owner."""
+
+    @property
+    def namespace(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def resource_version(self) -> str | None: ...
+
+    @property
+    def owner_uid(self) -> str | None: ...
+
+
+OwnedT = TypeVar("OwnedT", bound=Owned)
+
+
+class OwnedStore(Generic[OwnedT]):
+    """Views of owned objects by (namespace, name), also found by their owner's uid."""
+
+    def __init__(self) -> None:
+        self._views: Store[Key, OwnedT] = Store()
+        self._by_owner: dict[str, set[Key]] = collections.defaultdict(set)
+
+    def put(self, view: OwnedT, *, deleted: bool = False) -> None:
+        """Keep ``view`` (unless an older version), or forget it when ``deleted``."""
+        key = (view.namespace, view.name)
+        if deleted:
+            self._views.delete(key, view.resource_version)
+            if view.owner_uid is not None:
+                owned = self._by_owner.get(view.owner_uid)
+                if owned is not None:
+                    owned.discard(key)
+                    if not owned:
+                        del self._by_owner[view.owner_uid]
+        elif self._views.put(key, view.resource_version, view) and view.owner_uid:
+            self._by_owner[view.owner_uid].add(key)
+
+    def get(self, key: Key) -> OwnedT | None:
+        return self._views.get(key)
+
+    def of(self, owner_uid: str) -> list[OwnedT]:
+        """The views owned by the object with ``owner_uid``."""
+        views = (self._views.get(k) for k in self._by_owner.get(owner_uid, ()))
+        return [v for v in views if v is not None and v.owner_uid == owner_uid]

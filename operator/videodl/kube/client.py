@@ -22,7 +22,7 @@ from urllib.parse import quote
 from kubernetes import client
 from kubernetes.watch.watch import iter_resp_lines
 
-from videodl.api.resource import GROUP, PLURAL, VERSION
+from videodl.api.resource import GROUP, MANAGER, PLURAL, VERSION
 
 __all__ = [
     "FIELD_MANAGER",
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: The field manager of every write, and the name videodl's controllers go by.
-FIELD_MANAGER: Final = "videodl-operator"
+FIELD_MANAGER: Final = MANAGER
 MERGE_PATCH: Final = "application/merge-patch+json"
 _JSON: Final = "application/json"
 _TIMEOUT_SECONDS: Final = 30.0

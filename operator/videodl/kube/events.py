@@ -1,69 +1,94 @@
-"""Kubernetes Events about VideoDownloads, posted in the background.
+"""Kubernetes Events: the one builder of core/v1 Event objects, and the operator's poster.
 
 Events are a courtesy to people running ``kubectl describe``; a reconcile never waits for
-one and never fails because one could not be posted. They are core/v1 Events with the
-VideoDownload as ``involvedObject``, so ``kubectl describe vdl`` and ``kubectl events``
-show them.
+one and never fails because one could not be posted. :func:`event_object` builds the Event
+about any object (:class:`InvolvedObject`): the VideoDownloads, whose Events
+:class:`Recorder` posts in the background so that ``kubectl describe vdl`` and
+``kubectl events`` show them, and the circuit breaker's ConfigMap
+(:mod:`videodl.breaker.events`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import logging
 import secrets
 import socket
 from typing import Any, Final
 
-from videodl.api.resource import API_VERSION, KIND
+from videodl.api.resource import API_VERSION, KIND, MANAGER
+from videodl.core import times
 from videodl.kube.client import ApiError, Kube
-from videodl.reconcile.download import transitions
+from videodl.reconcile.download import plan
 
-__all__ = ["COMPONENT", "Recorder", "event_object"]
+__all__ = ["InvolvedObject", "Recorder", "event_object"]
 
-COMPONENT: Final = "videodl-operator"
 _MAX_PENDING: Final = 10_000
+_MESSAGE_CHARS: Final = 1024
 
 logger = logging.getLogger(__name__)
 
 
+@dataclasses.dataclass(frozen=True)
+class InvolvedObject:
+    """The object an Event is about, as its ``involvedObject`` names it."""
+
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+    #: Empty when not known (the object could not be read); the reference then omits it.
+    uid: str = ""
+    resource_version: str | None = None
+
+    def reference(self) -> dict[str, Any]:
+        """The ``involvedObject`` field."""
+        reference: dict[str, Any] = {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "name": self.name,
+            "namespace": self.namespace,
+        }
+        if self.uid:
+            reference["uid"] = self.uid
+        if self.resource_version:
+            reference["resourceVersion"] = self.resource_version
+        return reference
+
+
 def event_object(
+    involved: InvolvedObject,
     *,
-    namespace: str,
-    name: str,
-    uid: str,
-    resource_version: str | None,
-    event: transitions.Event,
+    type_: str,
+    reason: str,
+    message: str,
     now: datetime.datetime,
     instance: str,
+    suffix: str,
 ) -> dict[str, Any]:
-    """The core/v1 Event object for ``event`` about one VideoDownload."""
-    stamp = now.astimezone(datetime.UTC)
-    involved: dict[str, Any] = {
-        "apiVersion": API_VERSION,
-        "kind": KIND,
-        "name": name,
-        "namespace": namespace,
-        "uid": uid,
-    }
-    if resource_version:
-        involved["resourceVersion"] = resource_version
+    """The core/v1 Event object about ``involved``; ``suffix`` makes its name unique.
+
+    ``type_`` is ``Normal`` or ``Warning``; ``reason`` is CamelCase and also the action.
+    """
+    stamp = times.format_time(now)
     return {
         "apiVersion": "v1",
         "kind": "Event",
-        "metadata": {"name": f"{name}.{secrets.token_hex(8)}", "namespace": namespace},
-        "involvedObject": involved,
-        "type": event.type,
-        "reason": event.reason,
-        "message": event.message[:1024],
-        "source": {"component": COMPONENT},
-        "reportingComponent": f"videodl.dev/{COMPONENT}",
+        "metadata": {"name": f"{involved.name}.{suffix}", "namespace": involved.namespace},
+        "involvedObject": involved.reference(),
+        "type": type_,
+        "reason": reason,
+        "message": message[:_MESSAGE_CHARS],
+        "source": {"component": MANAGER},
+        "reportingComponent": f"videodl.dev/{MANAGER}",
         "reportingInstance": instance,
-        "firstTimestamp": stamp.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "lastTimestamp": stamp.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "firstTimestamp": stamp,
+        "lastTimestamp": stamp,
         "eventTime": None,
         "count": 1,
-        "action": event.reason,
+        "action": reason,
     }
 
 
@@ -73,7 +98,7 @@ class Recorder:
     def __init__(self, kube: Kube) -> None:
         self._kube = kube
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=_MAX_PENDING)
-        self._instance = socket.gethostname()[:128] or COMPONENT
+        self._instance = socket.gethostname()[:128] or MANAGER
         self._tasks: list[asyncio.Task[None]] = []
         self.posted = 0
 
@@ -84,19 +109,27 @@ class Recorder:
         name: str,
         uid: str,
         resource_version: str | None,
-        events: tuple[transitions.Event, ...],
+        events: tuple[plan.Event, ...],
     ) -> None:
         """Queue ``events`` about one VideoDownload."""
         now = datetime.datetime.now(datetime.UTC)
+        involved = InvolvedObject(
+            api_version=API_VERSION,
+            kind=KIND,
+            namespace=namespace,
+            name=name,
+            uid=uid,
+            resource_version=resource_version,
+        )
         for event in events:
             body = event_object(
-                namespace=namespace,
-                name=name,
-                uid=uid,
-                resource_version=resource_version,
-                event=event,
+                involved,
+                type_=event.type,
+                reason=event.reason,
+                message=event.message,
                 now=now,
                 instance=self._instance,
+                suffix=secrets.token_hex(8),
             )
             try:
                 self._queue.put_nowait(body)

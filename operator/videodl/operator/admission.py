@@ -22,9 +22,10 @@ from typing import Any
 from videodl.api.spec import DeletionPolicy, Priority
 from videodl.api.status import Phase
 from videodl.core import ordering as rules
-from videodl.operator.downloads import Controller, Key
+from videodl.kube.cache import Key
+from videodl.operator.downloads import DownloadController
 from videodl.operator.settings import AdmissionSettings
-from videodl.reconcile.download import naming, transitions
+from videodl.reconcile.download import naming, phases
 from videodl.reconcile.download.gate import AdmissionGate, Candidate, Verdict
 from videodl.reconcile.download.record import DownloadRecord
 
@@ -64,7 +65,7 @@ class Scheduler:
     """Runs admission passes until cancelled."""
 
     def __init__(
-        self, controller: Controller, settings: AdmissionSettings, gate: AdmissionGate
+        self, controller: DownloadController, settings: AdmissionSettings, gate: AdmissionGate
     ) -> None:
         self._controller = controller
         self._settings = settings
@@ -106,7 +107,7 @@ class Scheduler:
         """One admission pass; returns seconds until something is due (capped by interval)."""
         controller = self._controller
         now = controller.clock()
-        records = [(k, r) for k, r in controller.downloads.items() if r.problem is None]
+        records = [(k, r) for k, r in controller.objects.items() if r.problem is None]
         running: collections.Counter[str] = collections.Counter()
         waiting: dict[str, tuple[Key, DownloadRecord]] = {}
         depth: collections.Counter[Priority] = collections.Counter()
@@ -135,7 +136,7 @@ class Scheduler:
     def _may_start(record: DownloadRecord, now: datetime.datetime) -> bool:
         if record.deleting or record.suspend:
             return False
-        if not transitions.is_waiting_phase(record.phase, record.next_attempt_time, now):
+        if not phases.is_waiting_phase(record.phase, record.next_attempt_time, now):
             return False
         needs_finalizer = record.deletion_policy == DeletionPolicy.DELETE
         return not needs_finalizer or naming.FINALIZER in record.finalizers
@@ -162,17 +163,17 @@ class Scheduler:
         # Plan, ask the gate about the chosen ones, and plan again without the denied ones
         # (their slots go to the next in line) until every chosen download is allowed.
         while candidates:
-            plan = rules.plan(
+            order = rules.plan(
                 candidates.values(),
                 running=counts,
                 limits=self._limits,
                 aging_seconds=self._settings.aging_seconds,
                 now=now,
             )
-            if not plan.admit:
+            if not order.admit:
                 break
             denied = False
-            for entry in plan.admit:
+            for entry in order.admit:
                 uid = entry.candidate.uid
                 key, record = waiting[uid]
                 verdict = await self._gate.consider(self._gate_candidate(record))

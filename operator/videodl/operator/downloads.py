@@ -1,58 +1,55 @@
 """Reconciling one download: observe, decide (pure), then write in a safe order.
 
-The controller keeps the in-memory view of VideoDownloads and their Pods (fed by kopf's
-watches and by the responses to its own writes), a work queue of downloads to reconcile,
-and one lock per download so a reconcile and an admission never interleave. Each reconcile
-turns the view into an :class:`~videodl.reconcile.download.transitions.Observation`, asks
-:mod:`~videodl.reconcile.download.transitions` for a plan and carries it out: the status first (the
-write-ahead record of a run), then metadata, Pod deletions and creations, and Events.
+:class:`DownloadController` is the :class:`videodl.kube.controller.Controller` of
+VideoDownloads: the machinery (view, work queue, lock per download, gates, retries, status
+and metadata patches) is the generic one; this module adds the Pods each download owns, and
+what a reconcile does. Each reconcile turns the view into an
+:class:`~videodl.reconcile.download.plan.Observation`, asks the state machine
+(:mod:`~videodl.reconcile.download.transitions`, and
+:mod:`~videodl.reconcile.download.admission` for the admission loop) for a plan and carries it
+out: the status first (the write-ahead record of a run), then metadata, Pod deletions and
+creations, and Events.
 """
 
 from __future__ import annotations
 
-import asyncio
-import collections
 import dataclasses
 import datetime
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
-from videodl.api.resource import VideoDownload
+from videodl.api.resource import GROUP, PLURAL, VERSION, VideoDownload
 from videodl.api.status import VideoDownloadStatus
-from videodl.kube.cache import Store
+from videodl.kube import controller
+from videodl.kube.cache import Key, OwnedStore
 from videodl.kube.client import ApiError, Kube
 from videodl.kube.events import Recorder
-from videodl.kube.workqueue import WorkQueue
 from videodl.operator.metrics import Metrics
 from videodl.operator.settings import Settings
-from videodl.reconcile.download import naming, patches, podspec, transitions
+from videodl.reconcile.download import admission, failures, naming, patches, podspec, transitions
 from videodl.reconcile.download.gate import AdmissionGate, Candidate, Verdict
+from videodl.reconcile.download.plan import AttemptOutcome, Observation, Plan
 from videodl.reconcile.download.podview import PodView
 from videodl.reconcile.download.record import DownloadRecord, record_of
 
-__all__ = ["Controller", "DownloadRecord", "Key", "record_of"]
+__all__ = ["VIDEODOWNLOADS", "DownloadController"]
 
-Key = tuple[str, str]
-"""(namespace, name) of a VideoDownload."""
+#: Where VideoDownloads are written.
+VIDEODOWNLOADS: Final = controller.Resource(GROUP, VERSION, PLURAL)
 
 logger = logging.getLogger(__name__)
 
-_MAX_STEPS = 6
+_MAX_STEPS: Final = 6
 
 
 def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-def _key_of(body: Mapping[str, Any]) -> Key:
-    metadata = body.get("metadata") or {}
-    return str(metadata.get("namespace", "")), str(metadata.get("name", ""))
-
-
-class Controller:
-    """The operator's state and the reconcile of one download."""
+class DownloadController(controller.Controller[DownloadRecord]):
+    """The operator's view of VideoDownloads and their Pods, and the reconcile of one."""
 
     def __init__(
         self,
@@ -64,116 +61,47 @@ class Controller:
         gate: AdmissionGate,
         clock: Callable[[], datetime.datetime] = utc_now,
     ) -> None:
+        super().__init__(
+            kube=kube, resource=VIDEODOWNLOADS, read=record_of, errors=metrics.reconcile_errors
+        )
         self.settings = settings
-        self.kube = kube
         self.recorder = recorder
         self.metrics = metrics
         self.gate = gate
         self.clock = clock
-        self.downloads: Store[Key, DownloadRecord] = Store()
-        self.pods: Store[Key, PodView] = Store()
-        self.queue: WorkQueue[Key] = WorkQueue()
-        #: Set when something changed that may let the admission loop start a download.
-        self.changed = asyncio.Event()
-        #: Set once kopf has listed every watched object (its indexes are complete).
-        self.ready = asyncio.Event()
-        #: Set while this replica may write (always, unless several replicas elect one).
-        self.leading = asyncio.Event()
-        self._pods_by_owner: dict[str, set[Key]] = collections.defaultdict(set)
-        self._locks: dict[Key, asyncio.Lock] = {}
-        self._failures: dict[Key, int] = {}
+        #: The worker and cleanup Pods, by the uid of the download owning them.
+        self.pods: OwnedStore[PodView] = OwnedStore()
 
     # --- the view -------------------------------------------------------------------------
-
-    def observe_download(self, body: Mapping[str, Any], *, deleted: bool) -> Key:
-        """Take a watched VideoDownload into the view (or out of it, when deleted)."""
-        key = _key_of(body)
-        version = (body.get("metadata") or {}).get("resourceVersion")
-        if deleted:
-            self.downloads.delete(key, version)
-            self._locks.pop(key, None)
-            self._failures.pop(key, None)
-        elif self.downloads.version(key) != version or key not in self.downloads:
-            self.downloads.put(key, version, record_of(body))
-        return key
 
     def observe_pod(self, body: Mapping[str, Any], *, deleted: bool) -> Key | None:
         """Take a watched Pod into the view; returns the key of the download owning it."""
         view = PodView.from_pod(body)
-        self._put_pod(view, deleted=deleted)
+        self.pods.put(view, deleted=deleted)
         if view.owner_name is None:
             return None
         return view.namespace, view.owner_name
 
-    def _put_pod(self, view: PodView, *, deleted: bool = False) -> None:
-        pod_key = (view.namespace, view.name)
-        if deleted:
-            self.pods.delete(pod_key, view.resource_version)
-            if view.owner_uid is not None:
-                owned = self._pods_by_owner.get(view.owner_uid)
-                if owned is not None:
-                    owned.discard(pod_key)
-                    if not owned:
-                        del self._pods_by_owner[view.owner_uid]
-        elif self.pods.put(pod_key, view.resource_version, view) and view.owner_uid:
-            self._pods_by_owner[view.owner_uid].add(pod_key)
-
-    def pods_of(self, uid: str) -> list[PodView]:
-        """The Pods owned by the download with ``uid``."""
-        pods = (self.pods.get(k) for k in self._pods_by_owner.get(uid, ()))
-        return [p for p in pods if p is not None and p.owner_uid == uid]
-
-    def _store_download(self, key: Key, body: Mapping[str, Any]) -> DownloadRecord:
-        record = record_of(body)
-        self.downloads.put(key, record.resource_version, record)
-        return self.downloads.get(key) or record
-
-    def _lock(self, key: Key) -> asyncio.Lock:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        return lock
-
-    def _observation(self, record: DownloadRecord) -> transitions.Observation:
+    def _observation(self, record: DownloadRecord) -> Observation:
         model = record.model
         assert model is not None
-        return transitions.Observation(
+        return Observation(
             download=model,
             uid=record.uid,
-            pods=tuple(self.pods_of(record.uid)),
+            pods=tuple(self.pods.of(record.uid)),
             now=self.clock(),
             settings=self.settings.worker,
             backoff_jitter=self.settings.admission.backoff_jitter,
         )
 
-    # --- reconcile workers ----------------------------------------------------------------
-
-    async def run_worker(self) -> None:
-        """Reconcile queued keys forever (start several of these)."""
-        await self.ready.wait()
-        await self.leading.wait()
-        while True:
-            key = await self.queue.get()
-            try:
-                await self.reconcile(key)
-                self._failures.pop(key, None)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                failures = self._failures[key] = self._failures.get(key, 0) + 1
-                delay = min(0.5 * 2 ** (failures - 1), 60.0)
-                self.metrics.reconcile_errors.inc()
-                logger.exception("reconciling %s/%s failed; retrying in %.1fs", *key, delay)
-                self.queue.add_after(key, delay)
-            finally:
-                self.queue.done(key)
+    # --- reconcile and admission ----------------------------------------------------------
 
     async def reconcile(self, key: Key) -> None:
         """Bring one download one or more steps closer to where it should be."""
         started = time.perf_counter()
-        async with self._lock(key):
+        async with self.locks[key]:
             for _ in range(_MAX_STEPS):
-                record = self.downloads.get(key)
+                record = self.objects.get(key)
                 if record is None:
                     break
                 if record.problem is not None:
@@ -187,12 +115,12 @@ class Controller:
 
     async def admit(self, key: Key) -> bool:
         """Start the next run of ``key`` if it still waits; True if a run was recorded."""
-        async with self._lock(key):
-            record = self.downloads.get(key)
+        async with self.locks[key]:
+            record = self.objects.get(key)
             if record is None or record.problem is not None:
                 return False
             observation = self._observation(record)
-            plan = transitions.admit(observation)
+            plan = admission.admit(observation)
             if plan is None:
                 return False
             await self._execute(key, record, observation, plan)
@@ -200,12 +128,12 @@ class Controller:
 
     async def block(self, key: Key, verdict: Verdict) -> None:
         """Show ``key`` as Blocked with the gate's reason, if it still waits."""
-        async with self._lock(key):
-            record = self.downloads.get(key)
+        async with self.locks[key]:
+            record = self.objects.get(key)
             if record is None or record.problem is not None:
                 return
             observation = self._observation(record)
-            plan = transitions.block(observation, reason=verdict.reason, message=verdict.message)
+            plan = admission.block(observation, reason=verdict.reason, message=verdict.message)
             if plan is not None:
                 await self._execute(key, record, observation, plan)
 
@@ -213,7 +141,7 @@ class Controller:
 
     async def _write_invalid(self, key: Key, record: DownloadRecord) -> None:
         status = record.status
-        new = transitions.decide_invalid(
+        new = failures.decide_invalid(
             status,
             generation=record.generation,
             problem=record.problem or "the object cannot be read",
@@ -223,15 +151,10 @@ class Controller:
             return
         patch = patches.status_patch(status, new)
         if patch:
-            body = await self.kube.patch_download_status(key[0], key[1], patch)
-            self._store_download(key, body)
+            await self.patch_status(key, patch)
 
     async def _execute(
-        self,
-        key: Key,
-        record: DownloadRecord,
-        observation: transitions.Observation,
-        plan: transitions.Plan,
+        self, key: Key, record: DownloadRecord, observation: Observation, plan: Plan
     ) -> bool:
         """Carry out ``plan``; True when something was written (deciding again may help)."""
         current = record
@@ -254,7 +177,7 @@ class Controller:
         wrote = await self._write_pods(key, current, plan, new_attempt=new_attempt) or wrote
         if plan.delete_download:
             try:
-                await self.kube.delete_download(key[0], key[1], current.uid)
+                await self.delete(key, uid=current.uid)
             except ApiError as exc:
                 if not (exc.not_found or exc.conflict):
                     raise
@@ -267,15 +190,15 @@ class Controller:
                 resource_version=current.resource_version,
                 events=plan.events,
             )
-        if plan.outcome is not None:
-            await self._tell_gate(current, plan.outcome)
+        if plan.attempt_ended is not None:
+            await self._tell_gate(current, plan.attempt_ended)
         return wrote
 
     async def _write_status(
         self,
         key: Key,
         record: DownloadRecord,
-        observation: transitions.Observation,
+        observation: Observation,
         status: VideoDownloadStatus,
     ) -> DownloadRecord | None:
         """Patch what changed in status; the record afterwards (None: the object is gone)."""
@@ -283,17 +206,17 @@ class Controller:
         if not patch:
             return record
         try:
-            body = await self.kube.patch_download_status(key[0], key[1], patch)
+            written = await self.patch_status(key, patch)
         except ApiError as exc:
             if exc.not_found:
                 return None
             raise
         self.metrics.record_status(observation.status, status)
         self.changed.set()
-        return self._store_download(key, body)
+        return written
 
     async def _write_pods(
-        self, key: Key, current: DownloadRecord, plan: transitions.Plan, *, new_attempt: bool
+        self, key: Key, current: DownloadRecord, plan: Plan, *, new_attempt: bool
     ) -> bool:
         """Pod deletions, then the worker or cleanup Pod to create; True if any was written.
 
@@ -309,7 +232,7 @@ class Controller:
                     if deleted
                     else dataclasses.replace(pod, deleting=True)
                 )
-                self._put_pod(gone)
+                self.pods.put(gone)
         wrote = bool(plan.delete_pods)
         if plan.create_pod is None and plan.cleanup_round is None:
             return wrote
@@ -337,9 +260,9 @@ class Controller:
         return wrote
 
     async def _patch_metadata(
-        self, key: Key, current: DownloadRecord, plan: transitions.Plan
+        self, key: Key, current: DownloadRecord, plan: Plan
     ) -> DownloadRecord | None:
-        metadata: dict[str, Any] = {"resourceVersion": current.resource_version}
+        metadata: dict[str, Any] = {}
         finalizers = list(current.finalizers)
         if plan.add_finalizer and naming.FINALIZER not in finalizers:
             metadata["finalizers"] = [*finalizers, naming.FINALIZER]
@@ -347,19 +270,9 @@ class Controller:
             metadata["finalizers"] = [f for f in finalizers if f != naming.FINALIZER]
         if plan.retry_handled is not None:
             metadata["annotations"] = {naming.ANNOTATION_RETRY_HANDLED: plan.retry_handled}
-        if len(metadata) == 1:
+        if not metadata:
             return current
-        try:
-            body = await self.kube.patch_download(key[0], key[1], {"metadata": metadata})
-        except ApiError as exc:
-            if exc.conflict:
-                # Changed since it was read: decide again on the newer object.
-                self.queue.add(key)
-                return None
-            if exc.not_found:
-                return None
-            raise
-        return self._store_download(key, body)
+        return await self.patch_metadata(key, metadata, resource_version=current.resource_version)
 
     async def _create_pod(self, namespace: str, manifest: Mapping[str, Any]) -> None:
         try:
@@ -368,7 +281,7 @@ class Controller:
             if exc.conflict:
                 return  # created before (by an earlier operator process): the watch brings it
             raise
-        self._put_pod(PodView.from_pod(created))
+        self.pods.put(PodView.from_pod(created))
 
     async def _create_worker(
         self,
@@ -391,21 +304,21 @@ class Controller:
                 raise
             logger.warning("worker Pod for %s/%s refused: %s", *key, exc.message)
             observation = self._observation(record)
-            plan = transitions.pod_rejected(observation, exc.message or str(exc))
+            plan = admission.pod_rejected(observation, exc.message or str(exc))
             await self._execute(key, record, observation, plan)
             return False
         return True
 
-    async def _tell_gate(self, record: DownloadRecord, result: transitions.AttemptOutcome) -> None:
+    async def _tell_gate(self, record: DownloadRecord, ended: AttemptOutcome) -> None:
         candidate = Candidate(
             namespace=record.namespace,
             name=record.name,
             uid=record.uid,
             url=record.url,
             priority=record.priority,
-            attempt=result.attempt,
+            attempt=ended.attempt,
         )
         try:
-            await self.gate.attempt_finished(candidate, result.outcome)
+            await self.gate.attempt_finished(candidate, ended.outcome)
         except Exception:
             logger.exception("the admission gate failed to record an outcome of %s", candidate.name)

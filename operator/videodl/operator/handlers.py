@@ -5,6 +5,8 @@ writes its own progress annotations or finalizers onto VideoDownloads, so every 
 them is the operator's own. Index handlers fill the view before any other handler runs
 (kopf waits for all indexes after a start), which is what lets a restarted operator see
 every existing worker Pod before it decides anything; they store nothing in kopf's index.
+kopf's own setup (settings, credentials, no-op state storages) is
+:mod:`videodl.operator.kopfsetup`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 
 import kopf
 
-from videodl.api.resource import GROUP, PLURAL, VERSION
-from videodl.operator.runtime import Runtime
+from videodl.api.resource import GROUP, MANAGER, PLURAL, VERSION
+from videodl.operator import kopfsetup
+from videodl.operator.runtime import Runtime, StartupError
 from videodl.reconcile.download import naming
 
 __all__ = ["register"]
@@ -25,18 +28,21 @@ def register(registry: kopf.OperatorRegistry, runtime: Runtime) -> None:
     """Register every handler of the operator on ``registry``."""
     controller = runtime.controller
     pod_labels = {
-        naming.LABEL_MANAGED_BY: naming.MANAGER,
+        naming.LABEL_MANAGED_BY: MANAGER,
         naming.LABEL_INSTANCE: runtime.settings.instance,
     }
 
     @kopf.on.login(registry=registry)
     def login(**_: Any) -> kopf.ConnectionInfo:
-        return runtime.connection_info()
+        return kopfsetup.connection_info(runtime.configuration)
 
     @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
-        runtime.configure_kopf(settings)
-        await runtime.start()
+        kopfsetup.configure(settings, instance=runtime.settings.instance)
+        try:
+            await runtime.start()
+        except StartupError as exc:
+            raise kopf.PermanentError(str(exc)) from exc
 
     @kopf.on.cleanup(registry=registry)
     async def cleanup(**_: Any) -> None:
@@ -44,11 +50,11 @@ def register(registry: kopf.OperatorRegistry, runtime: Runtime) -> None:
 
     @kopf.index(GROUP, VERSION, PLURAL, registry=registry)
     async def videodownload_view(body: kopf.Body, **_: Any) -> None:
-        controller.observe_download(body, deleted=False)
+        controller.observe(body, deleted=False)
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
     async def videodownload_changed(type: str | None, body: kopf.Body, **_: Any) -> None:
-        key = controller.observe_download(body, deleted=type == "DELETED")
+        key = controller.observe(body, deleted=type == "DELETED")
         controller.ready.set()
         controller.queue.add(key)
         controller.changed.set()

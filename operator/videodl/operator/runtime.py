@@ -3,7 +3,7 @@
 Built from :class:`~videodl.operator.settings.Settings`: the Kubernetes client, the
 controller and its reconcile workers, the admission loop, the Event recorder and the
 metrics endpoint. kopf's startup and cleanup handlers call :meth:`Runtime.start` and
-:meth:`Runtime.stop`.
+:meth:`Runtime.stop`; nothing here knows kopf (see :mod:`videodl.operator.kopfsetup`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import asyncio
 import logging
 from typing import Any
 
-import kopf
 from aiohttp import web
 from kubernetes import client
 
@@ -22,17 +21,19 @@ from videodl.kube import login
 from videodl.kube.client import Kube
 from videodl.kube.events import Recorder
 from videodl.kube.leader import Leadership, own_identity, own_namespace
-from videodl.operator import kopfstate
 from videodl.operator.admission import Scheduler
-from videodl.operator.downloads import Controller
+from videodl.operator.downloads import DownloadController
 from videodl.operator.metrics import Metrics, serve
 from videodl.operator.settings import Settings
-from videodl.reconcile.download import naming
 from videodl.reconcile.download.gate import AdmissionGate
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "StartupError"]
 
 logger = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The operator cannot start, and retrying would not help (e.g. the port is taken)."""
 
 
 class Runtime:
@@ -54,13 +55,13 @@ class Runtime:
         if gate is None:
             self.breaker = gate = BreakerGate.from_settings(
                 settings.breaker,
-                api=self.api,
+                client=self.kube.client,
                 metrics=BreakerMetrics(self.metrics.registry),
                 post_event=self.kube.create_event,
                 wake=lambda: self.controller.changed.set(),  # noqa: PLW0108 - made below
             )
         self.gate: AdmissionGate = gate
-        self.controller = Controller(
+        self.controller = DownloadController(
             settings=settings,
             kube=self.kube,
             recorder=self.recorder,
@@ -82,22 +83,11 @@ class Runtime:
         self._tasks: list[asyncio.Task[Any]] = []
         self._http: web.AppRunner | None = None
 
-    def connection_info(self) -> kopf.ConnectionInfo:
-        return login.connection_info(self.configuration)
-
-    def configure_kopf(self, settings: kopf.OperatorSettings) -> None:
-        """kopf settings: no Events or state of its own, bounded watches, Pods selected by label."""
-        settings.posting.enabled = False
-        settings.persistence.diffbase_storage = kopfstate.NoDiffBase()
-        settings.persistence.progress_storage = kopfstate.NoProgress()
-        settings.watching.server_timeout = 270
-        settings.watching.client_timeout = 300
-        settings.watching.connect_timeout = 10
-        settings.networking.request_timeout = 60
-        settings.watching.label_selectors["pods"] = naming.pod_selector(self.settings.instance)
-
     async def start(self) -> None:
-        """Start the metrics endpoint, the Event poster, reconcile workers and admission."""
+        """Start the metrics endpoint, the Event poster, reconcile workers and admission.
+
+        Raises :class:`StartupError` when the metrics endpoint cannot be served.
+        """
         if self.breaker is not None:
             # Before the health endpoint: healthy means ready to admit downloads.
             await self.breaker.start()
@@ -112,7 +102,7 @@ class Runtime:
                 f"cannot serve metrics on {address}:{port} ({exc.strerror or exc}): "
                 "choose another --metrics-port"
             )
-            raise kopf.PermanentError(msg) from exc
+            raise StartupError(msg) from exc
         logger.info("metrics and health endpoint on port %d", self.metrics_port)
         self.recorder.start(workers=2)
         for index in range(self.settings.reconcile_workers):

@@ -6,8 +6,10 @@ progress to the object's ``status.progress`` and ends with a JSON termination me
 (:mod:`videodl.workerapi.termination`) and an exit code per failure class
 (:mod:`videodl.workerapi.exitcodes`).
 
-Pure modules: ``environment``, ``exitcodes``, ``termination``, ``classify``, ``options``,
-``progress``. Modules doing I/O: ``paths`` (resolves symlinks), ``result`` (hashes files),
-``archive`` (the download archive file), ``kube`` (status patches), ``download`` (runs
-yt-dlp) and ``__main__`` (signals, exit).
+``options`` (the spec as yt-dlp's parameters) is pure. Without I/O of their own, but not
+pure: ``classify`` (needs yt-dlp's exception types) and ``progress`` (throttling, with
+injectable clocks that default to the real ones). Modules doing I/O: ``paths`` (resolves
+symlinks), ``result`` (hashes files), ``archive`` (the download archive file), ``kube``
+(status patches through :mod:`videodl.kube.client`), ``signals`` (signal handlers),
+``download`` (runs yt-dlp) and ``__main__`` (exit).
 """

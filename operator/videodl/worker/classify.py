@@ -8,7 +8,8 @@ original error in ``DownloadError.exc_info``, ``ExtractorError.cause`` and Pytho
 yt-dlp's ``expected`` flag is deliberately ignored: yt-dlp sets it for every network
 error, so it says nothing about whether a retry can succeed.
 
-Pure: no I/O.
+No I/O and no clock: the verdict depends on the exception alone. Not one of the pure
+modules all the same: it needs yt-dlp's exception types, and importing them loads yt-dlp.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from videodl.worker.archive import DownloadArchive
 from videodl.worker.progress import GUARD_POSTPROCESSOR, ProgressReporter, ProgressSink
 from videodl.worker.signals import Terminated
 from videodl.workerapi import environment
+from videodl.workerapi.cleanup import ARCHIVE_FILE_NAME
 from videodl.workerapi.environment import InvalidEnvironmentError, Job
 from videodl.workerapi.exitcodes import ExitCode
 from videodl.workerapi.termination import FailureMessage, SuccessMessage
@@ -99,14 +100,15 @@ def _copy_cookies(job: Job) -> pathlib.Path | None:
     # yt-dlp writes the cookie jar back on exit and the Secret mount is read-only.
     if job.cookies_file is None:
         return None
-    if not job.cookies_file.is_file():
+    if not pathlib.Path(job.cookies_file).is_file():
         raise InvalidEnvironmentError(
             environment.COOKIES_FILE,
-            f"{str(job.cookies_file)!r} does not exist: check spec.cookies.secretRef "
+            f"{job.cookies_file!r} does not exist: check spec.cookies.secretRef "
             "(Secret name and key)",
         )
-    job.tmp_dir.mkdir(parents=True, exist_ok=True)
-    copy = job.tmp_dir / f"videodl-cookies-{os.getpid()}.txt"
+    tmp_dir = pathlib.Path(job.tmp_dir)
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    copy = tmp_dir / f"videodl-cookies-{os.getpid()}.txt"
     shutil.copyfile(job.cookies_file, copy)
     copy.chmod(0o600)
     return copy
@@ -134,8 +136,9 @@ def _skipped_files(ydl: YoutubeDL, info: Mapping[str, Any]) -> list[str]:
 
 def _download(job: Job, reporter: ProgressReporter) -> SuccessMessage:
     paths.check_template(job.spec.output.template)
-    job.output_dir.mkdir(parents=True, exist_ok=True)
-    archive = DownloadArchive(job.output_dir / options.ARCHIVE_FILE_NAME, check=not job.spec.force)
+    output_dir = pathlib.Path(job.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    archive = DownloadArchive(output_dir / ARCHIVE_FILE_NAME, check=not job.spec.force)
     cookie_file = _copy_cookies(job)
     runtime = options.Runtime(
         output_dir=job.output_dir,
@@ -143,13 +146,13 @@ def _download(job: Job, reporter: ProgressReporter) -> SuccessMessage:
         logger=_Logger(),
         progress_hooks=[reporter.on_download],
         postprocessor_hooks=[reporter.on_postprocess],
-        cookie_file=cookie_file,
+        cookie_file=None if cookie_file is None else str(cookie_file),
     )
     params = options.build_params(job.spec, runtime)
     reporter.extracting()
     try:
         with YoutubeDL(params) as ydl:
-            ydl.add_post_processor(OutputGuardPP(ydl, job.output_dir), when="video")
+            ydl.add_post_processor(OutputGuardPP(ydl, output_dir), when="video")
             info = ydl.extract_info(job.spec.url, download=True)
             if info is None:
                 msg = f"yt-dlp returned no information for {job.spec.url}"
@@ -168,7 +171,7 @@ def _download(job: Job, reporter: ProgressReporter) -> SuccessMessage:
     return result.build(
         info,
         candidates,
-        output_dir=job.output_dir,
+        output_dir=output_dir,
         sub_path=job.spec.output.sub_path,
         skipped=skipped,
     )

@@ -1,7 +1,8 @@
 """Progress into the VideoDownload's ``status.progress``, through the Kubernetes API.
 
-One JSON merge patch on the ``status`` subresource per update, so the worker's service
-account needs nothing but ``patch`` on ``videodownloads/status``. Patches are sent from a
+One JSON merge patch on the ``status`` subresource per update, sent with the product's
+one client wrapper (:class:`videodl.kube.client.Client`), so the worker's service account
+needs nothing but ``patch`` on ``videodownloads/status``. Patches are sent from a
 background thread that always sends the newest update (older unsent ones are dropped),
 so a slow apiserver never slows the download down. Progress is best effort: a failed
 patch is logged, never fatal.
@@ -10,27 +11,26 @@ patch is logged, never fatal.
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from typing import Any
+from typing import Any, Final
 
-from kubernetes import client, config
+from kubernetes import client as k8s
 
-from videodl.api.resource import GROUP, PLURAL, VERSION
 from videodl.api.status import Progress
+from videodl.kube import login
+from videodl.kube.client import MERGE_PATCH, Client, download_path
 
-__all__ = ["KubernetesProgressSink", "load_client", "progress_patch"]
+__all__ = ["PATCH_TIMEOUT_SECONDS", "KubernetesProgressSink", "connect", "progress_patch"]
+
+#: A patch that takes longer is given up; the next update replaces it anyway.
+PATCH_TIMEOUT_SECONDS: Final = 10.0
 
 _log = logging.getLogger(__name__)
 
 
-def load_client() -> Any:
-    """An ApiClient: the Pod's service account in a cluster, else the kubeconfig."""
-    if os.environ.get("KUBERNETES_SERVICE_HOST"):
-        config.load_incluster_config()  # type: ignore[no-untyped-call]
-    else:
-        config.load_kube_config()  # type: ignore[no-untyped-call]
-    return client.ApiClient()
+def connect() -> Client:
+    """A client as the Pod's service account in a cluster, else from the kubeconfig."""
+    return Client(k8s.ApiClient(login.client_configuration(None)))
 
 
 def progress_patch(progress: Progress) -> dict[str, Any]:
@@ -45,23 +45,11 @@ def progress_patch(progress: Progress) -> dict[str, Any]:
 class KubernetesProgressSink:
     """Patches ``status.progress`` of one VideoDownload from a background thread."""
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        namespace: str,
-        api_client: Any | None = None,
-        custom_objects: Any | None = None,
-    ) -> None:
-        """Patch VideoDownload ``namespace/name``.
-
-        ``custom_objects`` (a ``CustomObjectsApi`` or a stand-in with its
-        ``patch_namespaced_custom_object_status``) defaults to one on ``api_client``,
-        which defaults to :func:`load_client`.
-        """
+    def __init__(self, *, name: str, namespace: str, kube: Client | None = None) -> None:
+        """Patch VideoDownload ``namespace/name`` through ``kube`` (default: :func:`connect`)."""
         self._name = name
         self._namespace = namespace
-        self._api = custom_objects or client.CustomObjectsApi(api_client or load_client())
+        self._kube = kube or connect()
         self._pending: Progress | None = None
         self._closed = False
         self._wake = threading.Condition()
@@ -97,15 +85,12 @@ class KubernetesProgressSink:
 
     def _patch(self, progress: Progress) -> None:
         try:
-            self._api.patch_namespaced_custom_object_status(
-                group=GROUP,
-                version=VERSION,
-                namespace=self._namespace,
-                plural=PLURAL,
-                name=self._name,
+            self._kube.request(
+                "PATCH",
+                download_path(self._namespace, self._name) + "/status",
                 body=progress_patch(progress),
-                _content_type="application/merge-patch+json",
-                _request_timeout=10,
+                content_type=MERGE_PATCH,
+                timeout=PATCH_TIMEOUT_SECONDS,
             )
             self.sent += 1
         except Exception as exc:  # noqa: BLE001 - progress must never fail a download

@@ -1,20 +1,20 @@
 """The VideoDownload spec translated into yt-dlp's ``YoutubeDL`` parameters.
 
 Pure: builds a dict, touches nothing. The runtime pieces (output directory, cookie
-file, archive, logger, hooks) come in through :class:`Runtime`.
+file, archive, logger, hooks) come in through :class:`Runtime`, paths as the strings
+yt-dlp takes.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import pathlib
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-from videodl.api.spec import AudioCodec, Container, FormatPreset, FormatSpec, VideoDownloadSpec
+from videodl.api.media import AudioCodec, Container, FormatPreset, FormatSpec
+from videodl.api.spec import VideoDownloadSpec
 
 __all__ = [
-    "ARCHIVE_FILE_NAME",
     "SOCKET_TIMEOUT_SECONDS",
     "Runtime",
     "audio_extension",
@@ -24,8 +24,6 @@ __all__ = [
     "postprocessors",
 ]
 
-#: The download archive, one per output directory (the spec's subPath of the volume).
-ARCHIVE_FILE_NAME: Final = ".videodl-archive.txt"
 #: A stalled connection fails (and is retried) instead of hanging the attempt.
 SOCKET_TIMEOUT_SECONDS: Final = 30
 #: yt-dlp's retries inside one attempt, before the attempt fails as Transient.
@@ -59,12 +57,12 @@ AUDIO_QUALITY: Final = "5"
 class Runtime:
     """What the parameters need besides the spec."""
 
-    output_dir: pathlib.Path
+    output_dir: str
     archive: object
     logger: object
     progress_hooks: Sequence[Callable[[dict[str, Any]], None]] = ()
     postprocessor_hooks: Sequence[Callable[[dict[str, Any]], None]] = ()
-    cookie_file: pathlib.Path | None = None
+    cookie_file: str | None = None
 
 
 def format_selector(fmt: FormatSpec) -> str:
@@ -138,7 +136,7 @@ def build_params(spec: VideoDownloadSpec, runtime: Runtime) -> dict[str, Any]:
         "outtmpl": {"default": spec.output.template},
         # Partial files stay next to the final ones, on the volume, so the next attempt
         # (a new Pod) resumes them.
-        "paths": {"home": str(runtime.output_dir)},
+        "paths": {"home": runtime.output_dir},
         "restrictfilenames": spec.output.restrict_filenames,
         "windowsfilenames": False,
         "continuedl": True,
@@ -170,7 +168,7 @@ def build_params(spec: VideoDownloadSpec, runtime: Runtime) -> dict[str, Any]:
     if spec.metadata is not None and spec.metadata.write_info_json:
         params["writeinfojson"] = True
     if runtime.cookie_file is not None:
-        params["cookiefile"] = str(runtime.cookie_file)
+        params["cookiefile"] = runtime.cookie_file
     if spec.network is not None:
         if spec.network.rate_limit_bytes_per_second is not None:
             params["ratelimit"] = spec.network.rate_limit_bytes_per_second

@@ -1,4 +1,6 @@
-"""Which result paths a cleanup may delete: only relative paths that stay inside the volume.
+"""The cleanup Pod's contract: its environment, the download archive, the paths it may delete.
+
+Only relative paths that stay inside the volume may be deleted.
 
 Paths in ``status.result.files`` are relative to the volume's root. Status is written by the
 operator and by workers, so the cleanup still refuses any path that is absolute, climbs out
@@ -11,8 +13,25 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable
+from typing import Final
 
-__all__ = ["normalise", "split_paths"]
+__all__ = [
+    "ARCHIVE_ENV",
+    "ARCHIVE_FILE_NAME",
+    "PATHS_ENV",
+    "ROOT_ENV",
+    "normalise",
+    "split_paths",
+]
+
+#: The download archive the worker keeps, one per output directory (the spec's subPath).
+ARCHIVE_FILE_NAME: Final = ".videodl-archive.txt"
+#: JSON list of paths (relative to the volume's root) the cleanup Pod deletes.
+PATHS_ENV: Final = "VIDEODL_CLEANUP_PATHS"
+#: Where the cleanup Pod mounts the claim's root.
+ROOT_ENV: Final = "VIDEODL_CLEANUP_ROOT"
+#: JSON ``{"path": ..., "entries": [...]}``: download-archive lines the cleanup Pod drops.
+ARCHIVE_ENV: Final = "VIDEODL_CLEANUP_ARCHIVE"
 
 
 def normalise(path: str) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import pathlib
+import posixpath
 from collections.abc import Mapping
 from typing import Final
 
@@ -83,13 +83,14 @@ class Job:
     """One attempt's work, as the Pod describes it."""
 
     spec: VideoDownloadSpec
-    output_dir: pathlib.Path
-    tmp_dir: pathlib.Path
-    termination_message_path: pathlib.Path
+    #: Absolute paths inside the Pod (plain strings: this module never touches files).
+    output_dir: str
+    tmp_dir: str
+    termination_message_path: str
     name: str | None = None
     namespace: str | None = None
     attempt: int = 1
-    cookies_file: pathlib.Path | None = None
+    cookies_file: str | None = None
     progress_interval_seconds: float = DEFAULT_PROGRESS_INTERVAL_SECONDS
     progress_enabled: bool = True
 
@@ -138,10 +139,10 @@ def _attempt(environ: Mapping[str, str]) -> int:
     return int(raw)
 
 
-def _absolute(environ: Mapping[str, str], variable: str, default: str) -> pathlib.Path:
-    path = pathlib.Path(environ.get(variable) or default)
-    if not path.is_absolute():
-        raise InvalidEnvironmentError(variable, f"{str(path)!r} must be an absolute path")
+def _absolute(environ: Mapping[str, str], variable: str, default: str) -> str:
+    path = environ.get(variable) or default
+    if not posixpath.isabs(path):
+        raise InvalidEnvironmentError(variable, f"{path!r} must be an absolute path")
     return path
 
 
@@ -176,7 +177,7 @@ def load(environ: Mapping[str, str]) -> Job:
         name=name,
         namespace=namespace,
         attempt=_attempt(environ),
-        cookies_file=pathlib.Path(cookies) if cookies else None,
+        cookies_file=cookies or None,
         progress_interval_seconds=_positive_float(
             environ, PROGRESS_INTERVAL_SECONDS, DEFAULT_PROGRESS_INTERVAL_SECONDS
         ),

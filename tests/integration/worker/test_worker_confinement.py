@@ -6,7 +6,7 @@ import dataclasses
 
 from tests.integration.worker.workerharness import RunProcess, RunWorker, Workspace
 
-from videodl.api.spec import OutputSpec
+from videodl.api.output import OutputSpec
 from videodl.api.status import FailureClass
 from videodl.worker import download
 from videodl.worker.progress import RecordingSink

@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from videodl.api import spec, status
+from videodl.api import media, spec, status
 
 _NAME = st.from_regex(r"[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?", fullmatch=True)
 _SAFE_SEGMENT = st.from_regex(r"[A-Za-z0-9 _%().\[\]-]{1,20}", fullmatch=True).filter(
@@ -34,14 +34,14 @@ def _enum_values(enum_type: Any) -> st.SearchStrategy[str]:
 
 formats = st.one_of(
     st.fixed_dictionaries(
-        {"preset": _enum_values(spec.FormatPreset)},
-        optional={"container": _enum_values(spec.Container)},
+        {"preset": _enum_values(media.FormatPreset)},
+        optional={"container": _enum_values(media.Container)},
     ),
     st.fixed_dictionaries(
         {"selector": st.from_regex(r"[a-z0-9*+/\[\]<=>^]{1,40}", fullmatch=True)},
-        optional={"container": _enum_values(spec.Container)},
+        optional={"container": _enum_values(media.Container)},
     ),
-    st.fixed_dictionaries({}, optional={"container": _enum_values(spec.Container)}),
+    st.fixed_dictionaries({}, optional={"container": _enum_values(media.Container)}),
 )
 
 # initialSeconds stays at or below the default maxSeconds, which applies when it is left out.
@@ -66,7 +66,7 @@ specs: st.SearchStrategy[dict[str, Any]] = st.fixed_dictionaries(
         "priority": _enum_values(spec.Priority),
         "format": formats,
         "audio": st.fixed_dictionaries(
-            {}, optional={"extract": st.booleans(), "codec": _enum_values(spec.AudioCodec)}
+            {}, optional={"extract": st.booleans(), "codec": _enum_values(media.AudioCodec)}
         ),
         "subtitles": st.fixed_dictionaries(
             {},

@@ -6,21 +6,14 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from videodl.api import crd, schema, structural
 from videodl.api.errors import describe_errors
-from videodl.api.spec import (
-    DEFAULT_OUTPUT_TEMPLATE,
-    AudioCodec,
-    BackoffSpec,
-    DeletionPolicy,
-    FormatPreset,
-    FormatSpec,
-    Priority,
-    VideoDownloadSpec,
-)
+from videodl.api.media import AudioCodec, FormatPreset, FormatSpec
+from videodl.api.output import DEFAULT_OUTPUT_TEMPLATE
+from videodl.api.retry import BackoffSpec
+from videodl.api.spec import DeletionPolicy, Priority, VideoDownloadSpec
 
 from .strategies import specs
 
@@ -245,28 +238,6 @@ class TestRetry:
             "spec.retry.backoff.maxSeconds must not be below "
             "spec.retry.backoff.initialSeconds: raise maxSeconds or lower initialSeconds"
         )
-
-    def test_first_delays_follow_the_factor(self) -> None:
-        """Delays are initial, initial*factor, ... capped at maxSeconds."""
-        backoff = BackoffSpec(initial_seconds=10, factor=2, max_seconds=60)
-        assert [backoff.delay_seconds(n) for n in range(1, 6)] == [10, 20, 40, 60, 60]
-
-    @given(
-        st.integers(1, 3600).flatmap(
-            lambda i: st.builds(
-                BackoffSpec,
-                initial_seconds=st.just(i),
-                factor=st.floats(1, 10),
-                max_seconds=st.integers(i, 86400),
-            )
-        ),
-        st.integers(1, 10_000),
-    )
-    def test_delays_grow_and_stay_within_bounds(self, backoff: BackoffSpec, failures: int) -> None:
-        """Each delay lies in [initial, max] and never shrinks with more failures."""
-        delay = backoff.delay_seconds(failures)
-        assert backoff.initial_seconds <= delay <= backoff.max_seconds
-        assert backoff.delay_seconds(failures + 1) >= delay
 
 
 class TestUnknownFields:

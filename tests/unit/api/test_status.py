@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 import pytest
@@ -11,7 +12,10 @@ from pydantic import ValidationError
 
 from videodl.api import crd, structural
 from videodl.api.status import (
+    REASON_MAX_LENGTH,
+    REASON_PATTERN,
     Condition,
+    ConditionReason,
     ConditionStatus,
     ConditionType,
     Failure,
@@ -107,3 +111,19 @@ class TestRoundTrip:
         """A status written by a newer operator still parses."""
         parsed = VideoDownloadStatus.model_validate({"phase": "Running", "newField": 1})
         assert parsed.phase is Phase.RUNNING
+
+
+class TestConditionDeclarations:
+    def test_types_are_the_three_kstatus_conditions(self) -> None:
+        """The owned condition types are Ready, Reconciling and Stalled, in that order."""
+        assert [t.value for t in ConditionType] == ["Ready", "Reconciling", "Stalled"]
+
+    @pytest.mark.parametrize("reason", list(ConditionReason))
+    def test_reasons_are_valid_condition_reasons(self, reason: ConditionReason) -> None:
+        """Every declared reason passes metav1.Condition's reason validation."""
+        assert re.fullmatch(REASON_PATTERN, reason.value)
+        assert len(reason.value) <= REASON_MAX_LENGTH
+
+    def test_reasons_are_declared_once(self) -> None:
+        """No two reasons share a value."""
+        assert len({r.value for r in ConditionReason}) == len(ConditionReason)

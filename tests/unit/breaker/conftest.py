@@ -1,14 +1,17 @@
-"""A fake CoreV1Api for ConfigMaps with the apiserver's optimistic concurrency rules."""
+"""A fake of the one client wrapper for ConfigMaps, with the apiserver's concurrency rules."""
 
 from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
-from kubernetes import client
+
+from videodl.kube.client import MERGE_PATCH, ApiError
+
+_PREFIX = "/api/v1/namespaces/"
 
 
 def _merge(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -23,9 +26,21 @@ def _merge(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return target
 
 
-class FakeConfigMapApi:
-    """Read, create and merge-patch ConfigMaps; a patch with a stale resourceVersion gets 409.
+def _configmap_path(path: str) -> tuple[str, str | None]:
+    """``(namespace, name)`` of a ConfigMap URL path (``name`` is None for the collection)."""
+    assert path.startswith(_PREFIX), path
+    namespace, plural, *rest = path.removeprefix(_PREFIX).split("/")
+    assert plural == "configmaps", path
+    assert len(rest) <= 1, path
+    return namespace, rest[0] if rest else None
 
+
+class FakeConfigMapApi:
+    """A fake ``videodl.kube.client.Client`` for ConfigMaps: read, create and merge-patch.
+
+    Requests are routed by method and path as the apiserver routes them; a patch with a stale
+    resourceVersion gets 409. Each route is a method of its own (``read_config_map``,
+    ``create_config_map``, ``patch_config_map``) that a test may replace to inject a failure.
     ``before_patch`` runs before each patch is checked, which lets a test slip in a
     competing write exactly where a real race would put it.
     """
@@ -41,54 +56,81 @@ class FakeConfigMapApi:
         self.version += 1
         return str(self.version)
 
-    def _model(self, obj: dict[str, Any]) -> client.V1ConfigMap:
+    def _response(self, obj: dict[str, Any]) -> dict[str, Any]:
         meta = obj["metadata"]
-        return client.V1ConfigMap(
-            metadata=client.V1ObjectMeta(
-                name=meta["name"],
-                namespace=meta["namespace"],
-                uid=meta["uid"],
-                resource_version=meta["resourceVersion"],
-                labels=dict(meta.get("labels") or {}),
-                annotations=dict(meta.get("annotations") or {}) or None,
-            ),
-            data=dict(obj.get("data") or {}) or None,
-        )
+        metadata = {
+            "name": meta["name"],
+            "namespace": meta["namespace"],
+            "uid": meta["uid"],
+            "resourceVersion": meta["resourceVersion"],
+            "labels": dict(meta.get("labels") or {}),
+        }
+        # The apiserver leaves out empty maps, as it does for data.
+        if meta.get("annotations"):
+            metadata["annotations"] = dict(meta["annotations"])
+        response = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata}
+        if obj.get("data"):
+            response["data"] = dict(obj["data"])
+        return response
 
-    def read_namespaced_config_map(self, name: str, namespace: str) -> client.V1ConfigMap:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: object | None = None,
+        query: Mapping[str, str] | None = None,
+        content_type: str = "application/json",
+        timeout: float = 30.0,
+    ) -> dict[str, Any]:
+        namespace, name = _configmap_path(path)
+        if method == "GET" and name is not None:
+            return self.read_config_map(name, namespace)
+        if method == "POST" and name is None:
+            assert isinstance(body, dict)
+            return self.create_config_map(namespace, body)
+        if method == "PATCH" and name is not None:
+            assert content_type == MERGE_PATCH
+            assert isinstance(body, dict)
+            return self.patch_config_map(name, namespace, body)
+        msg = f"unexpected request {method} {path}"
+        raise AssertionError(msg)
+
+    def watch(
+        self, path: str, *, query: Mapping[str, str] | None = None, timeout_seconds: int = 240
+    ) -> Iterator[dict[str, Any]]:
+        msg = "the gates under test run without a watch"
+        raise AssertionError(msg)
+
+    def read_config_map(self, name: str, namespace: str) -> dict[str, Any]:
         with self.lock:
             self.calls.append("read")
             obj = self.objects.get((namespace, name))
             if obj is None:
-                raise client.ApiException(status=404, reason="Not Found")
-            return self._model(obj)
+                raise ApiError(404, "NotFound", f'configmaps "{name}" not found')
+            return self._response(obj)
 
-    def create_namespaced_config_map(
-        self, namespace: str, body: client.V1ConfigMap
-    ) -> client.V1ConfigMap:
+    def create_config_map(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             self.calls.append("create")
-            name = body.metadata.name
+            name = body["metadata"]["name"]
             if (namespace, name) in self.objects:
-                raise client.ApiException(status=409, reason="AlreadyExists")
+                raise ApiError(409, "AlreadyExists", f'configmaps "{name}" already exists')
             obj = {
                 "metadata": {
                     "name": name,
                     "namespace": namespace,
                     "uid": f"uid-{name}",
                     "resourceVersion": self._bump(),
-                    "labels": dict(body.metadata.labels or {}),
-                    "annotations": dict(body.metadata.annotations or {}),
+                    "labels": dict(body["metadata"].get("labels") or {}),
+                    "annotations": dict(body["metadata"].get("annotations") or {}),
                 },
-                "data": dict(body.data or {}),
+                "data": dict(body.get("data") or {}),
             }
             self.objects[(namespace, name)] = obj
-            return self._model(obj)
+            return self._response(obj)
 
-    def patch_namespaced_config_map(
-        self, name: str, namespace: str, body: dict[str, Any], _content_type: str = ""
-    ) -> client.V1ConfigMap:
-        assert _content_type == "application/merge-patch+json"
+    def patch_config_map(self, name: str, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         if self.before_patch is not None:
             hook, self.before_patch = self.before_patch, None
             hook()
@@ -96,14 +138,14 @@ class FakeConfigMapApi:
             self.calls.append("patch")
             obj = self.objects.get((namespace, name))
             if obj is None:
-                raise client.ApiException(status=404, reason="Not Found")
+                raise ApiError(404, "NotFound", f'configmaps "{name}" not found')
             body = copy.deepcopy(body)
             wanted = body.get("metadata", {}).pop("resourceVersion", None)
             if wanted is not None and wanted != obj["metadata"]["resourceVersion"]:
-                raise client.ApiException(status=409, reason="Conflict")
+                raise ApiError(409, "Conflict", "the object has been modified")
             _merge(obj, body)
             obj["metadata"]["resourceVersion"] = self._bump()
-            return self._model(obj)
+            return self._response(obj)
 
     # Test conveniences, acting like kubectl.
 

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from videodl.breaker import admin
-from videodl.core import breaker
+from videodl.core import breaker, breaker_config, breaker_state
 
 NOW = datetime(2030, 5, 1, 12, 0, 0, tzinfo=UTC)
-CONFIG = breaker.BreakerConfig(failure_threshold=2)
+CONFIG = breaker_config.BreakerConfig(failure_threshold=2)
 
 
 def _open_state() -> str:
-    state = breaker.SiteState()
+    state = breaker_state.SiteState()
     for _ in range(2):
         state, _ = breaker.record(
             state,
@@ -24,7 +24,7 @@ def _open_state() -> str:
             rng=__import__("random").Random(0),
             config=CONFIG,
         )
-    assert state.state is breaker.State.OPEN
+    assert state.state is breaker_state.State.OPEN
     return state.to_configmap_value()
 
 
@@ -84,12 +84,16 @@ class TestApply:
 
     def test_reset_all_closes_every_site(self) -> None:
         """``reset=all`` closes every site in the ConfigMap and consumes the annotation."""
-        data = {"a": _open_state(), "b": breaker.SiteState().to_configmap_value()}
+        data = {"a": _open_state(), "b": breaker_state.SiteState().to_configmap_value()}
         applied = admin.apply(data, {admin.ANNOTATION_RESET: "all"}, now=NOW)
         assert applied is not None
         assert set(applied.data) == {"a", "b"}
-        states = {k: breaker.SiteState.from_configmap_value(v) for k, v in applied.data.items()}
-        assert all(s.state is breaker.State.CLOSED and s.trip_count == 0 for s in states.values())
+        states = {
+            k: breaker_state.SiteState.from_configmap_value(v) for k, v in applied.data.items()
+        }
+        assert all(
+            s.state is breaker_state.State.CLOSED and s.trip_count == 0 for s in states.values()
+        )
         assert [(site, t.reason) for site, t in applied.transitions] == [
             ("a", breaker.TransitionReason.RESET),
             ("b", breaker.TransitionReason.RESET),
@@ -111,8 +115,12 @@ class TestApply:
             {}, {admin.ANNOTATION_FORCE_OPEN: "Youtube,until=2030-05-01T13:00:00Z"}, now=NOW
         )
         assert applied is not None
-        state = breaker.SiteState.from_configmap_value(applied.data["Youtube"])
-        assert (state.state, state.forced, state.open_until) == (breaker.State.OPEN, True, until)
+        state = breaker_state.SiteState.from_configmap_value(applied.data["Youtube"])
+        assert (state.state, state.forced, state.open_until) == (
+            breaker_state.State.OPEN,
+            True,
+            until,
+        )
         assert applied.transitions[0][1].reason is breaker.TransitionReason.FORCED_OPEN
         assert "Youtube open until 2030-05-01T13:00:00Z" in applied.acknowledgement
 
@@ -135,8 +143,8 @@ class TestApply:
             now=NOW,
         )
         assert applied is not None
-        state = breaker.SiteState.from_configmap_value(applied.data["Youtube"])
-        assert state.state is breaker.State.OPEN
+        state = breaker_state.SiteState.from_configmap_value(applied.data["Youtube"])
+        assert state.state is breaker_state.State.OPEN
         assert [t.reason for _, t in applied.transitions] == [
             breaker.TransitionReason.RESET,
             breaker.TransitionReason.FORCED_OPEN,
@@ -146,6 +154,6 @@ class TestApply:
         """A hand-edited value that no longer decodes is replaced by a valid closed state."""
         applied = admin.apply({"a": "{not json"}, {admin.ANNOTATION_RESET: "a"}, now=NOW)
         assert applied is not None
-        assert breaker.SiteState.from_configmap_value(applied.data["a"]).state is (
-            breaker.State.CLOSED
+        assert breaker_state.SiteState.from_configmap_value(applied.data["a"]).state is (
+            breaker_state.State.CLOSED
         )

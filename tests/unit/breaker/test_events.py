@@ -7,30 +7,30 @@ from datetime import UTC, datetime
 import pytest
 
 from videodl.breaker import events
-from videodl.core import breaker
+from videodl.core import breaker, breaker_state
 
 REF = events.ConfigMapRef(namespace="videodl-system", name="videodl-breaker", uid="u-1")
 AT = datetime(2030, 5, 1, 12, 0, 0, tzinfo=UTC)
 
 
-def _transition(reason: breaker.TransitionReason, to: breaker.State) -> breaker.Transition:
-    return breaker.Transition(breaker.State.CLOSED, to, reason, "why it happened", AT)
+def _transition(reason: breaker.TransitionReason, to: breaker_state.State) -> breaker.Transition:
+    return breaker.Transition(breaker_state.State.CLOSED, to, reason, "why it happened", AT)
 
 
 class TestTransitionEvent:
     @pytest.mark.parametrize(
         ("reason", "to", "kind"),
         [
-            (breaker.TransitionReason.TRIPPED, breaker.State.OPEN, "Warning"),
-            (breaker.TransitionReason.PROBE_FAILED, breaker.State.OPEN, "Warning"),
-            (breaker.TransitionReason.FORCED_OPEN, breaker.State.OPEN, "Warning"),
-            (breaker.TransitionReason.PROBING, breaker.State.HALF_OPEN, "Normal"),
-            (breaker.TransitionReason.RECOVERED, breaker.State.CLOSED, "Normal"),
-            (breaker.TransitionReason.RESET, breaker.State.CLOSED, "Normal"),
+            (breaker.TransitionReason.TRIPPED, breaker_state.State.OPEN, "Warning"),
+            (breaker.TransitionReason.PROBE_FAILED, breaker_state.State.OPEN, "Warning"),
+            (breaker.TransitionReason.FORCED_OPEN, breaker_state.State.OPEN, "Warning"),
+            (breaker.TransitionReason.PROBING, breaker_state.State.HALF_OPEN, "Normal"),
+            (breaker.TransitionReason.RECOVERED, breaker_state.State.CLOSED, "Normal"),
+            (breaker.TransitionReason.RESET, breaker_state.State.CLOSED, "Normal"),
         ],
     )
     def test_type_and_reason(
-        self, reason: breaker.TransitionReason, to: breaker.State, kind: str
+        self, reason: breaker.TransitionReason, to: breaker_state.State, kind: str
     ) -> None:
         """Openings are warnings, the rest normal; the reason is the transition's."""
         event = events.transition_event(
@@ -43,7 +43,7 @@ class TestTransitionEvent:
         event = events.transition_event(
             REF,
             site="Youtube",
-            transition=_transition(breaker.TransitionReason.TRIPPED, breaker.State.OPEN),
+            transition=_transition(breaker.TransitionReason.TRIPPED, breaker_state.State.OPEN),
             instance="op-1",
             suffix="ab",
         )

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from kubernetes import client
 from prometheus_client import CollectorRegistry
 
 from videodl.api.spec import Priority
@@ -20,7 +19,8 @@ from videodl.breaker import admin
 from videodl.breaker.gate import BreakerGate
 from videodl.breaker.metrics import BreakerMetrics
 from videodl.breaker.store import ConfigMapStore
-from videodl.core import breaker
+from videodl.core import breaker_config, breaker_state
+from videodl.kube.client import ApiError
 from videodl.reconcile.download import outcome as attempt
 from videodl.reconcile.download.gate import Candidate
 
@@ -31,7 +31,7 @@ HOST_A = "http://127.0.0.1:8080/media/video.mp4"
 HOST_B = "http://localhost:8080/media/video.mp4"
 SITE_A, SITE_B = "127.0.0.1_8080", "localhost_8080"
 START = datetime(2030, 5, 1, 12, 0, 0, tzinfo=UTC)
-CONFIG = breaker.BreakerConfig(
+CONFIG = breaker_config.BreakerConfig(
     failure_threshold=3, open_base_seconds=10, open_max_seconds=100, open_jitter=0.0
 )
 THROTTLED = attempt.Failed(
@@ -63,7 +63,7 @@ class Harness:
         self.registry = CollectorRegistry()
         self.events: list[Mapping[str, Any]] = []
         self.wakes = 0
-        self.store = ConfigMapStore(api=api, namespace=NS, name=NAME)  # type: ignore[arg-type]
+        self.store = ConfigMapStore(client=api, namespace=NS, name=NAME)  # type: ignore[arg-type]
         self.gate = BreakerGate(
             store=self.store,
             config=CONFIG,
@@ -89,8 +89,10 @@ class Harness:
     def sample(self, metric: str, site: str) -> float | None:
         return self.registry.get_sample_value(metric, {"site": site})
 
-    def stored(self, site: str) -> breaker.SiteState:
-        return breaker.SiteState.from_configmap_value(self.api.objects[(NS, NAME)]["data"][site])
+    def stored(self, site: str) -> breaker_state.SiteState:
+        return breaker_state.SiteState.from_configmap_value(
+            self.api.objects[(NS, NAME)]["data"][site]
+        )
 
     async def trip_a(self) -> None:
         for i in range(CONFIG.failure_threshold):
@@ -141,7 +143,7 @@ class TestAdmission:
                 f"site {SITE_A}: circuit open until 2030-05-01T12:00:10Z"
             )
             assert (await h.gate.consider(_candidate("b", HOST_B))).allowed
-            assert h.stored(SITE_A).state is breaker.State.OPEN
+            assert h.stored(SITE_A).state is breaker_state.State.OPEN
             assert h.reasons() == ["Tripped"]
             assert h.events[0]["type"] == "Warning"
             assert h.sample("videodl_breaker_state", SITE_A) == 1
@@ -215,7 +217,7 @@ class TestHalfOpen:
             wakes = h.wakes
             await h.gate.attempt_finished(probe, SUCCEEDED)
             await h.gate.drain()
-            assert h.stored(SITE_A).state is breaker.State.CLOSED
+            assert h.stored(SITE_A).state is breaker_state.State.CLOSED
             assert (await h.gate.consider(_candidate("q"))).allowed
             assert h.reasons() == ["Tripped", "Probing", "Recovered"]
             assert h.sample("videodl_breaker_state", SITE_A) == 0
@@ -234,7 +236,7 @@ class TestHalfOpen:
             await h.gate.attempt_finished(probe, THROTTLED)
             await h.gate.drain()
             state = h.stored(SITE_A)
-            assert state.state is breaker.State.OPEN
+            assert state.state is breaker_state.State.OPEN
             assert state.open_until == clock[0] + timedelta(seconds=20)
             assert h.reasons() == ["Tripped", "Probing", "ProbeFailed"]
             assert h.sample("videodl_breaker_trips_total", SITE_A) == 2
@@ -280,7 +282,7 @@ class TestCommands:
             assert annotations[admin.ANNOTATION_LAST_COMMAND].endswith(
                 "reset=all: closed 1 site(s)"
             )
-            assert h.stored(SITE_A).state is breaker.State.CLOSED
+            assert h.stored(SITE_A).state is breaker_state.State.CLOSED
             assert (await h.gate.consider(_candidate("next"))).allowed
             assert h.reasons() == ["Tripped", "Reset"]
 
@@ -368,10 +370,10 @@ class TestFailures:
             await h.trip_a()
             clock[0] = START + timedelta(seconds=11)
 
-            def forbidden(*args: object, **kwargs: object) -> client.V1ConfigMap:
-                raise client.ApiException(status=403, reason="Forbidden")
+            def forbidden(*args: object, **kwargs: object) -> dict[str, Any]:
+                raise ApiError(403, "Forbidden", "configmaps is forbidden")
 
-            fake_api.patch_namespaced_config_map = forbidden  # type: ignore[method-assign]
+            fake_api.patch_config_map = forbidden  # type: ignore[method-assign]
             verdict = await h.gate.consider(_candidate("p"))
             assert (verdict.allowed, verdict.reason) == (False, "CircuitStateUnavailable")
             assert "could not be updated" in verdict.message
@@ -381,10 +383,10 @@ class TestFailures:
     def test_an_unusable_configmap_leaves_sites_closed(self, fake_api: FakeConfigMapApi) -> None:
         """Without its namespace the breaker admits everything and stops asking for a while."""
 
-        def no_namespace(namespace: str, body: client.V1ConfigMap) -> client.V1ConfigMap:
-            raise client.ApiException(status=404, reason="NotFound")
+        def no_namespace(namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+            raise ApiError(404, "NotFound", f'namespaces "{namespace}" not found')
 
-        fake_api.create_namespaced_config_map = no_namespace  # type: ignore[method-assign]
+        fake_api.create_config_map = no_namespace  # type: ignore[method-assign]
 
         async def scenario(h: Harness, _: list[datetime]) -> None:
             assert (await h.gate.consider(_candidate("a"))).allowed
@@ -400,11 +402,11 @@ class TestFailures:
         """A passing apiserver failure is not hidden: the operator logs it and goes on."""
 
         async def scenario(h: Harness, _: list[datetime]) -> None:
-            def unavailable(*args: object, **kwargs: object) -> client.V1ConfigMap:
-                raise client.ApiException(status=503, reason="ServiceUnavailable")
+            def unavailable(*args: object, **kwargs: object) -> dict[str, Any]:
+                raise ApiError(503, "ServiceUnavailable", "the server is currently unavailable")
 
-            fake_api.patch_namespaced_config_map = unavailable  # type: ignore[method-assign]
-            with pytest.raises(client.ApiException, match="ServiceUnavailable"):
+            fake_api.patch_config_map = unavailable  # type: ignore[method-assign]
+            with pytest.raises(ApiError, match="ServiceUnavailable"):
                 await h.gate.attempt_finished(_candidate("a"), THROTTLED)
 
         _run(fake_api, scenario)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 
 import pytest
-from kubernetes import client
 
 from videodl.breaker import store
+from videodl.kube.client import ApiError
 
 from .conftest import FakeConfigMapApi
 
@@ -16,7 +16,7 @@ NS, NAME = "videodl-system", "videodl-breaker"
 
 def _store(api: FakeConfigMapApi, **kwargs: object) -> store.ConfigMapStore:
     return store.ConfigMapStore(
-        api=api,  # type: ignore[arg-type]
+        client=api,  # type: ignore[arg-type]
         namespace=NS,
         name=NAME,
         rng=random.Random(0),
@@ -41,17 +41,17 @@ class TestConfigMapStore:
         """When another process creates the ConfigMap first, its object is read instead."""
         s = _store(fake_api)
         other = _store(fake_api)
-        original = fake_api.read_namespaced_config_map
+        original = fake_api.read_config_map
         calls = {"n": 0}
 
-        def read_then_lose_the_race(name: str, namespace: str) -> client.V1ConfigMap:
+        def read_then_lose_the_race(name: str, namespace: str) -> dict[str, object]:
             calls["n"] += 1
             if calls["n"] == 1:
                 other.read()  # creates it between our 404 and our create
-                raise client.ApiException(status=404, reason="Not Found")
+                raise ApiError(404, "NotFound", "not found")
             return original(name, namespace)
 
-        fake_api.read_namespaced_config_map = read_then_lose_the_race  # type: ignore[method-assign]
+        fake_api.read_config_map = read_then_lose_the_race  # type: ignore[method-assign,assignment]
         snap = s.read()
         assert snap.resource_version == fake_api.objects[(NS, NAME)]["metadata"]["resourceVersion"]
 
@@ -113,26 +113,26 @@ class TestConfigMapStore:
         """Endless conflicts end in StoreConflictError rather than a silent loss."""
         s = _store(fake_api, max_attempts=3)
         s.read()
-        original = fake_api.patch_namespaced_config_map
+        original = fake_api.patch_config_map
 
-        def always_conflict(*args: object, **kwargs: object) -> client.V1ConfigMap:
-            raise client.ApiException(status=409, reason="Conflict")
+        def always_conflict(*args: object, **kwargs: object) -> dict[str, object]:
+            raise ApiError(409, "Conflict", "the object has been modified")
 
-        fake_api.patch_namespaced_config_map = always_conflict  # type: ignore[method-assign]
+        fake_api.patch_config_map = always_conflict  # type: ignore[method-assign]
         with pytest.raises(store.StoreConflictError, match="3 conflicting writes"):
             s.update(_set("site-a", "1"))  # type: ignore[arg-type]
-        fake_api.patch_namespaced_config_map = original  # type: ignore[method-assign]
+        fake_api.patch_config_map = original  # type: ignore[method-assign]
 
     def test_other_errors_propagate(self, fake_api: FakeConfigMapApi) -> None:
         """A refusal that is not a conflict (403) is raised, not retried."""
         s = _store(fake_api)
         s.read()
 
-        def forbidden(*args: object, **kwargs: object) -> client.V1ConfigMap:
-            raise client.ApiException(status=403, reason="Forbidden")
+        def forbidden(*args: object, **kwargs: object) -> dict[str, object]:
+            raise ApiError(403, "Forbidden", "configmaps is forbidden")
 
-        fake_api.patch_namespaced_config_map = forbidden  # type: ignore[method-assign]
-        with pytest.raises(client.ApiException):
+        fake_api.patch_config_map = forbidden  # type: ignore[method-assign]
+        with pytest.raises(ApiError):
             s.update(_set("site-a", "1"))  # type: ignore[arg-type]
         assert s.conflicts_total == 0
 

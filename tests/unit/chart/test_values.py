@@ -10,7 +10,10 @@ import pytest
 import yaml
 
 from videodl.api.spec import Priority
-from videodl.operator import settings
+from videodl.breaker.settings import BreakerSettings
+from videodl.core.breaker_config import BreakerConfig
+from videodl.operator import options, settings
+from videodl.reconcile.download.settings import default_priority_class_names
 
 from . import rendering
 
@@ -70,7 +73,7 @@ def _operator_env(values: dict[str, Any] | None = None) -> dict[str, str]:
 
 def test_chart_sets_every_operator_setting() -> None:
     """The Deployment sets every VIDEODL_* variable the operator reads, and no other."""
-    known = {option.env for option in settings.OPTIONS}
+    known = {option.env for option in options.OPTIONS}
     assert set(_operator_env()) == known - NOT_SET_BY_CHART
 
 
@@ -174,24 +177,26 @@ def test_changed_values_reach_the_operator() -> None:
     assert worker.termination_grace_seconds == 9
     assert worker.scratch_dir == "/scratch"
     assert worker.service_account == "downloader"
-    names = dict(settings.default_priority_class_names())
+    names = dict(default_priority_class_names())
     names[Priority.CRITICAL] = "urgent"
     del names[Priority.LOWEST]
     assert worker.priority_class_names == names
     assert loaded.metrics == settings.MetricsSettings(port=9100, bind_address="127.0.0.1")
-    assert loaded.breaker == settings.BreakerSettings(
+    assert loaded.breaker == BreakerSettings(
         configmap_name="breaker-state",
         configmap_namespace="ops",
-        failure_threshold=3,
-        window_size=40,
-        min_calls=8,
-        failure_ratio=0.75,
-        open_seconds=5.0,
-        max_open_seconds=600.0,
-        open_jitter=0.0,
-        probes=2,
-        probe_timeout_seconds=30.0,
-        close_after_successes=3,
+        config=BreakerConfig(
+            failure_threshold=3,
+            window_size=40,
+            min_calls=8,
+            failure_ratio=0.75,
+            open_base_seconds=5.0,
+            open_max_seconds=600.0,
+            open_jitter=0.0,
+            half_open_probes=2,
+            probe_timeout_seconds=30.0,
+            close_after_successes=3,
+        ),
     )
     assert loaded.log_level == "DEBUG"
     assert loaded.reconcile_workers == 3

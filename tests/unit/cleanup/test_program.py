@@ -8,7 +8,7 @@ import pathlib
 import pytest
 
 from videodl.cleanup import program as cleanup
-from videodl.workerapi import cleanup as removal
+from videodl.workerapi import cleanup as contract
 
 
 class TestRemoval:
@@ -29,11 +29,11 @@ class TestRemoval:
     )
     def test_normalise(self, path: str, expected: str | None) -> None:
         """Only relative paths that never climb out are accepted."""
-        assert removal.normalise(path) == expected
+        assert contract.normalise(path) == expected
 
     def test_split(self) -> None:
         """Safe paths (without duplicates) and refused ones are told apart."""
-        assert removal.split_paths(["a.mp4", "./a.mp4", "/x"]) == (["a.mp4"], ["/x"])
+        assert contract.split_paths(["a.mp4", "./a.mp4", "/x"]) == (["a.mp4"], ["/x"])
 
 
 class TestCleanupProgram:
@@ -44,8 +44,8 @@ class TestCleanupProgram:
         (tmp_path / "keep.mp4").write_text("k")
         code = cleanup.main(
             {
-                cleanup.PATHS_ENV: json.dumps(["shows/a.mp4", "gone.mp4"]),
-                cleanup.ROOT_ENV: str(tmp_path),
+                contract.PATHS_ENV: json.dumps(["shows/a.mp4", "gone.mp4"]),
+                contract.ROOT_ENV: str(tmp_path),
             }
         )
         assert code == 0
@@ -80,7 +80,7 @@ class TestCleanupProgram:
     def test_bad_input(self) -> None:
         """Missing or malformed input exits 2."""
         assert cleanup.main({}) == 2
-        assert cleanup.main({cleanup.PATHS_ENV: '{"a": 1}'}) == 2
+        assert cleanup.main({contract.PATHS_ENV: '{"a": 1}'}) == 2
 
 
 class TestArchive:
@@ -91,9 +91,9 @@ class TestArchive:
         archive.write_text("generic clip\nyoutube abc\ngeneric other\n")
         code = cleanup.main(
             {
-                cleanup.PATHS_ENV: "[]",
-                cleanup.ROOT_ENV: str(tmp_path),
-                cleanup.ARCHIVE_ENV: json.dumps(
+                contract.PATHS_ENV: "[]",
+                contract.ROOT_ENV: str(tmp_path),
+                contract.ARCHIVE_ENV: json.dumps(
                     {"path": "shows/.videodl-archive.txt", "entries": ["generic clip"]}
                 ),
             }
@@ -116,4 +116,4 @@ class TestArchive:
 
     def test_bad_archive_input(self) -> None:
         """A malformed archive instruction exits 2."""
-        assert cleanup.main({cleanup.PATHS_ENV: "[]", cleanup.ARCHIVE_ENV: "[1]"}) == 2
+        assert cleanup.main({contract.PATHS_ENV: "[]", contract.ARCHIVE_ENV: "[1]"}) == 2

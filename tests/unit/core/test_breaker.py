@@ -1,30 +1,22 @@
-"""Tests for videodl.core.breaker."""
+"""Tests for videodl.core.breaker: the state machine."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import random
-import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from videodl.core import breaker
-from videodl.core.breaker import (
-    BreakerConfig,
-    DecisionReason,
-    Outcome,
-    SiteState,
-    State,
-    TransitionReason,
-)
+from videodl.core import breaker, breaker_config
+from videodl.core.breaker import DecisionReason, Outcome, TransitionReason
+from videodl.core.breaker_config import BreakerConfig
+from videodl.core.breaker_state import SiteState, State
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 NO_JITTER = BreakerConfig(open_jitter=0)
-CONFIGMAP_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 
 
 def at(seconds: float) -> datetime:
@@ -67,38 +59,6 @@ def half_open(config: BreakerConfig = NO_JITTER) -> tuple[SiteState, datetime]:
     state = tripped(config)
     assert state.open_until is not None
     return state, state.open_until
-
-
-class TestConfig:
-    def test_defaults_match_the_documentation(self) -> None:
-        """Threshold 5, 50% of 20 with 10 calls, 60 s doubling to 30 min, one probe."""
-        config = BreakerConfig()
-        assert (config.failure_threshold, config.window_size, config.min_calls) == (5, 20, 10)
-        assert (config.failure_ratio, config.open_base_seconds) == (0.5, 60.0)
-        assert (config.open_factor, config.open_max_seconds) == (2.0, 1800.0)
-        assert (config.half_open_probes, config.close_after_successes) == (1, 1)
-
-    @pytest.mark.parametrize(
-        ("changes", "field"),
-        [
-            ({"failure_threshold": 0}, "failure_threshold"),
-            ({"window_size": 0}, "window_size"),
-            ({"half_open_probes": 0}, "half_open_probes"),
-            ({"close_after_successes": 0}, "close_after_successes"),
-            ({"min_calls": 21}, "min_calls"),
-            ({"failure_ratio": 0}, "failure_ratio"),
-            ({"failure_ratio": 1.5}, "failure_ratio"),
-            ({"probe_timeout_seconds": 0}, "probe_timeout_seconds"),
-            ({"open_base_seconds": 0}, "open_base_seconds"),
-            ({"open_max_seconds": 30}, "open_max_seconds"),
-            ({"open_factor": 0.5}, "open_factor"),
-            ({"open_jitter": 2}, "open_jitter"),
-        ],
-    )
-    def test_bad_values_name_the_field(self, changes: dict[str, float], field: str) -> None:
-        """Each invalid setting is rejected with a message naming it."""
-        with pytest.raises(ValueError, match=field):
-            BreakerConfig(**changes)  # type: ignore[arg-type]
 
 
 class TestClosed:
@@ -200,7 +160,7 @@ class TestOpen:
     )
     def test_open_duration_table(self, trip: int, seconds: float) -> None:
         """60 s doubles per consecutive trip and stops at 30 minutes."""
-        assert breaker.base_open_duration_seconds(trip, BreakerConfig()) == seconds
+        assert breaker_config.base_open_duration_seconds(trip, BreakerConfig()) == seconds
 
     def test_probe_failures_lengthen_the_open_period(self) -> None:
         """Each failed probe re-opens for twice as long, up to the cap."""
@@ -404,69 +364,6 @@ class TestAdmin:
             breaker.force_open(SiteState(), now=at(10), until=at(10))
 
 
-class TestEncoding:
-    def test_configmap_value_is_readable_camelcase_json(self) -> None:
-        """The stored value is indented JSON with the documented camelCase keys."""
-        state, now = half_open()
-        _, state = breaker.admit(state, now=now, probe_id="ns/video/1", config=NO_JITTER)
-        value = state.to_configmap_value()
-        data = json.loads(value)
-        assert set(data) == {
-            "state",
-            "consecutiveFailures",
-            "window",
-            "openedAt",
-            "openUntil",
-            "forced",
-            "tripCount",
-            "lastReason",
-            "lastFailure",
-            "probes",
-            "successesInHalfOpen",
-            "lastTransitionTime",
-        }
-        assert data["state"] == "HALF_OPEN"
-        assert data["openUntil"] == "2026-01-01T00:01:00Z"
-        assert data["probes"] == [
-            {
-                "id": "ns/video/1",
-                "admittedAt": "2026-01-01T00:01:00Z",
-                "expiresAt": "2026-01-01T00:16:00Z",
-            }
-        ]
-        assert "\n  " in value
-
-    def test_times_are_stored_in_utc_whole_seconds(self) -> None:
-        """Times given in another zone or with microseconds are stored as UTC seconds."""
-        tz = timezone(timedelta(hours=2))
-        state = SiteState(opened_at=datetime(2026, 1, 1, 2, 0, 0, 999_999, tzinfo=tz))
-        assert json.loads(state.to_configmap_value())["openedAt"] == "2026-01-01T00:00:00Z"
-
-    def test_hand_written_minimal_values(self) -> None:
-        """Minimal hand-written values decode: {} is closed, OPEN alone is open until reset."""
-        assert SiteState.from_configmap_value("{}") == SiteState()
-        state = SiteState.from_configmap_value('{"state": "OPEN", "futureField": 1}')
-        decision, _ = breaker.admit(state, now=T0, probe_id="a", config=NO_JITTER)
-        assert (decision.admitted, decision.until) == (False, None)
-
-    @pytest.mark.parametrize(
-        ("value", "fragment"),
-        [
-            ("not json", "(value)"),
-            ('{"state": "SHUT"}', "state: Input should be 'CLOSED', 'OPEN' or 'HALF_OPEN'"),
-            ('{"window": "SXF"}', "window"),
-            ('{"tripCount": -1}', "tripCount"),
-            ('{"openUntil": "2026-01-01T00:00:00"}', "openUntil"),
-        ],
-    )
-    def test_bad_values_name_the_field(self, value: str, fragment: str) -> None:
-        """An invalid stored value is reported with the field and how to recover."""
-        with pytest.raises(breaker.BreakerStateError) as info:
-            SiteState.from_configmap_value(value)
-        assert fragment in str(info.value)
-        assert "delete the key" in str(info.value)
-
-
 class TestInputs:
     def test_naive_now_is_refused(self) -> None:
         """Times without a zone are refused rather than guessed."""
@@ -594,7 +491,7 @@ class Run:
         assert self.state.open_until is not None
         assert self.state.opened_at is not None
         length = (self.state.open_until - self.state.opened_at).total_seconds()
-        base = breaker.base_open_duration_seconds(self.state.trip_count, self.config)
+        base = breaker_config.base_open_duration_seconds(self.state.trip_count, self.config)
         assert base <= self.config.open_max_seconds
         assert base * (1 - self.config.open_jitter) - 1 <= length <= base
 
@@ -658,95 +555,6 @@ class TestProperties:
     @given(trip=st.integers(1, 100), config=configs)
     def test_open_duration_grows_and_is_capped(self, trip: int, config: BreakerConfig) -> None:
         """The open duration never shrinks from one trip to the next and never passes the cap."""
-        now = breaker.base_open_duration_seconds(trip, config)
-        following = breaker.base_open_duration_seconds(trip + 1, config)
+        now = breaker_config.base_open_duration_seconds(trip, config)
+        following = breaker_config.base_open_duration_seconds(trip + 1, config)
         assert config.open_base_seconds <= now <= following <= config.open_max_seconds
-
-
-class TestSiteKey:
-    @pytest.mark.parametrize(
-        ("extractor", "url", "key"),
-        [
-            ("Youtube", "https://www.youtube.com/watch?v=x", "Youtube"),
-            ("Vimeo", "https://vimeo.com/1", "Vimeo"),
-            ("Generic", "https://Media.Example.com/a.mp4", "media.example.com"),
-            (None, "https://media.example.com:443/a.mp4", "media.example.com"),
-            (None, "http://media.example.com:80/a.mp4", "media.example.com"),
-            (None, "http://127.0.0.1:8080/a.mp4", "127.0.0.1_8080"),
-            (None, "https://127.0.0.1:80/a.mp4", "127.0.0.1_80"),
-            ("generic", "http://example.com./v", "example.com"),
-            ("", "http://[::1]:9000/v", "__1_9000"),
-            (None, "https://bücher.example/v", "xn--bcher-kva.example"),
-            (None, "http://under_score.example/v", "under_x5f_score.example"),
-        ],
-    )
-    def test_table(self, extractor: str | None, url: str, key: str) -> None:
-        """Extractor keys are kept; generic URLs key on the host and a non-default port."""
-        assert breaker.site_key(extractor, url) == key
-
-    def test_hosts_do_not_share_a_key(self) -> None:
-        """Two hosts behind the generic extractor get different breakers."""
-        keys = {
-            breaker.site_key("Generic", url)
-            for url in (
-                "http://a.example/v",
-                "http://b.example/v",
-                "http://a.example:8080/v",
-                "http://a.example:8081/v",
-            )
-        }
-        assert len(keys) == 4
-
-    @pytest.mark.parametrize("url", ["not a url", "file:///tmp/x.mp4", "http:///path"])
-    def test_url_without_host(self, url: str) -> None:
-        """A URL with no host cannot be keyed, and the error says what a URL needs."""
-        with pytest.raises(ValueError, match="has no host"):
-            breaker.site_key(None, url)
-
-    def test_invalid_port(self) -> None:
-        """A URL with a non-numeric port is refused with the URL in the message."""
-        with pytest.raises(ValueError, match="invalid port"):
-            breaker.site_key(None, "http://example.com:http/v")
-
-    def test_overlong_key_is_shortened_with_a_hash(self) -> None:
-        """A key longer than 253 characters is cut and suffixed with a hash, staying unique."""
-        first = breaker.site_key("X" * 300, "http://x/")
-        second = breaker.site_key("X" * 299 + "Y", "http://x/")
-        assert len(first) == len(second) == 253
-        assert first != second
-
-    @given(
-        labels=st.lists(
-            st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_é", min_size=1, max_size=20),
-            min_size=1,
-            max_size=5,
-        ),
-        port=st.one_of(st.none(), st.integers(1, 65535)),
-    )
-    def test_keys_are_valid_configmap_keys(self, labels: list[str], port: int | None) -> None:
-        """Whatever the host, the key is a valid ConfigMap data key."""
-        host = ".".join(labels)
-        url = f"http://{host}{'' if port is None else f':{port}'}/v"
-        key = breaker.site_key(None, url)
-        assert CONFIGMAP_KEY.fullmatch(key)
-        assert len(key) <= 253
-        assert not key.startswith(".")
-
-    @given(
-        first=st.from_regex(r"[a-z0-9_-]{1,12}(\.[a-z0-9_-]{1,12}){0,2}", fullmatch=True),
-        second=st.from_regex(r"[a-z0-9_-]{1,12}(\.[a-z0-9_-]{1,12}){0,2}", fullmatch=True),
-        first_port=st.one_of(st.none(), st.integers(81, 65535)),
-        second_port=st.one_of(st.none(), st.integers(81, 65535)),
-    )
-    def test_different_sites_get_different_keys(
-        self, first: str, second: str, first_port: int | None, second_port: int | None
-    ) -> None:
-        """Distinct host and port pairs never collide, so one host cannot block another."""
-
-        def url(host: str, port: int | None) -> str:
-            return f"http://{host}{'' if port is None else f':{port}'}/v"
-
-        if (first, first_port) != (second, second_port):
-            assert breaker.site_key(None, url(first, first_port)) != breaker.site_key(
-                None, url(second, second_port)
-            )

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from videodl.api.status import Phase
+from videodl.api.status import ConditionType, Phase
 from videodl.core import conditions
 from videodl.core.conditions import KStatus
 
@@ -38,6 +38,10 @@ def resource(result: list[dict[str, Any]], generation: int = 1) -> dict[str, Any
 
 
 class TestCompute:
+    def test_policy_covers_every_condition_type(self) -> None:
+        """POLICY decides every condition type the API declares, and nothing else."""
+        assert list(conditions.POLICY) == list(ConditionType)
+
     @pytest.mark.parametrize(
         ("phase", "expected", "kstatus"),
         [

@@ -182,13 +182,14 @@ class TestAlerts:
 
 
 def emitted_events() -> dict[str, str]:
-    """Event reason -> type ("Normal" or "Warning") of every Event the operator posts."""
-    found: dict[str, str] = {}
-    for path in (PACKAGE / "reconcile" / "download").glob("*.py"):
-        text = path.read_text(encoding="utf-8")
-        for kind, reason in re.findall(r"\b(NORMAL|WARNING),\s*\"([A-Za-z]+)\"", text):
-            found[reason] = kind.capitalize()
-    return found
+    """Event reason -> type ("Normal" or "Warning") of every Event the operator posts.
+
+    The download state machine builds each Event from a declared reason, which carries its
+    type (``Event.of``); the declarations are the whole set.
+    """
+    from videodl.reconcile.download.reasons import Reason
+
+    return {reason.value: reason.type for reason in Reason}
 
 
 class TestEvents:

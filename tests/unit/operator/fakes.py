@@ -2,6 +2,8 @@
 
 It keeps objects like an apiserver does (resourceVersions, merge patches, 409 on a second
 create, deletion timestamps) and records every write, so tests can count and order them.
+Writes to VideoDownloads arrive as :meth:`FakeKube.request` calls on their URL paths, as
+the generic controller sends them.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from typing import Any
 
 from tests.unit.reconcile.download.test_patches import apply_merge_patch
 
-from videodl.kube.client import ApiError
-from videodl.reconcile.download import transitions
+from videodl.kube.client import ApiError, download_path
+from videodl.reconcile.download.plan import Event
 
 
 class FakeKube:
@@ -36,6 +38,28 @@ class FakeKube:
         key = (stored["metadata"]["namespace"], stored["metadata"]["name"])
         self.downloads[key] = stored
         return self._bump(stored)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: Mapping[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
+        """The writes the controller sends to a VideoDownload, by method and path."""
+        parts = path.split("/")
+        namespace, name, subresource = parts[5], parts[7], "/".join(parts[8:])
+        assert path == download_path(namespace, name) + (f"/{subresource}" * bool(subresource))
+        if method == "PATCH" and subresource == "status":
+            return await self.patch_download_status(namespace, name, body)
+        if method == "PATCH" and not subresource:
+            return await self.patch_download(namespace, name, body)
+        if method == "DELETE" and not subresource:
+            await self.delete_download(namespace, name, body["preconditions"]["uid"])
+            return {}
+        raise AssertionError(f"unexpected request {method} {path}")
 
     async def patch_download_status(
         self, namespace: str, name: str, patch: Mapping[str, Any]
@@ -108,7 +132,7 @@ class FakeRecorder:
     def __init__(self) -> None:
         self.events: list[tuple[str, str]] = []
 
-    def record(self, *, name: str, events: tuple[transitions.Event, ...], **_: Any) -> None:
+    def record(self, *, name: str, events: tuple[Event, ...], **_: Any) -> None:
         self.events.extend((name, e.reason) for e in events)
 
 

@@ -1,4 +1,4 @@
-"""Tests for videodl.operator.downloads and scheduler against an in-memory API."""
+"""Tests for videodl.operator.downloads and the admission loop against an in-memory API."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.unit.reconcile.download.builders import T0, download, success_message
 from videodl.api.status import Phase
 from videodl.kube.client import ApiError
 from videodl.operator.admission import Scheduler
-from videodl.operator.downloads import Controller
+from videodl.operator.downloads import DownloadController
 from videodl.operator.metrics import Metrics
 from videodl.operator.settings import AdmissionSettings, Settings
 from videodl.reconcile.download import naming
@@ -29,7 +29,7 @@ class Harness:
         self.gate = gate or FakeGate()
         self.now = T0
         settings = Settings(admission=AdmissionSettings(max_running=max_running, aging_seconds=600))
-        self.controller = Controller(
+        self.controller = DownloadController(
             settings=settings,
             kube=self.kube,  # type: ignore[arg-type]
             recorder=self.recorder,  # type: ignore[arg-type]
@@ -43,7 +43,7 @@ class Harness:
     def sync(self) -> None:
         """Deliver the fake cluster's current objects as watch events."""
         for body in self.kube.downloads.values():
-            self.controller.observe_download(body, deleted=False)
+            self.controller.observe(body, deleted=False)
         for pod in self.kube.pods.values():
             self.controller.observe_pod(pod, deleted=False)
 
@@ -140,7 +140,7 @@ class TestHappyPath:
             h.sync()
             await h.controller.reconcile(("media", "clip"))
             writes = len(h.kube.writes)
-            h.controller.observe_download(stale, deleted=False)
+            h.controller.observe(stale, deleted=False)
             await h.controller.reconcile(("media", "clip"))
             assert len(h.kube.writes) == writes
             return h

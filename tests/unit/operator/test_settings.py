@@ -1,4 +1,4 @@
-"""Tests for videodl.operator.settings: flags, environment variables and their checks."""
+"""Tests for videodl.operator.settings and .options: flags, variables and their checks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import sys
 import pytest
 
 from videodl.api.spec import Priority
-from videodl.operator import settings
+from videodl.breaker.settings import BreakerSettings
+from videodl.core.breaker_config import BreakerConfig
+from videodl.operator import options, settings
 
 
 class TestDefaults:
@@ -23,9 +25,9 @@ class TestDefaults:
 
     def test_every_option_has_a_variable(self) -> None:
         """Each option's variable is VIDEODL_ and the flag in upper snake case."""
-        envs = {o.env for o in settings.OPTIONS}
+        envs = {o.env for o in options.OPTIONS}
         assert "VIDEODL_MAX_RUNNING_PER_NAMESPACE" in envs
-        assert len(envs) == len(settings.OPTIONS)
+        assert len(envs) == len(options.OPTIONS)
 
 
 class TestSources:
@@ -58,6 +60,28 @@ class TestSources:
         """An empty per-namespace limit means none."""
         loaded = settings.load(["--max-running-per-namespace="], {})
         assert loaded.admission.max_running_per_namespace is None
+
+    def test_breaker_flags_set_the_state_machine_config(self) -> None:
+        """The --breaker-* flags keep their names and set the embedded BreakerConfig."""
+        loaded = settings.load(
+            [
+                "--breaker-configmap=state",
+                "--breaker-open-seconds=5",
+                "--breaker-max-open-seconds=50",
+                "--breaker-probes=3",
+            ],
+            {"VIDEODL_BREAKER_WINDOW_SIZE": "40", "VIDEODL_BREAKER_MIN_CALLS": "30"},
+        )
+        assert loaded.breaker == BreakerSettings(
+            configmap_name="state",
+            config=BreakerConfig(
+                window_size=40,
+                min_calls=30,
+                open_base_seconds=5.0,
+                open_max_seconds=50.0,
+                half_open_probes=3,
+            ),
+        )
 
     def test_peering_and_standalone(self) -> None:
         """--peering names the Lease; --standalone is accepted and is the default."""
@@ -100,6 +124,49 @@ class TestErrors:
             settings.load(argv, env)
         assert expected in str(caught.value)
 
+    @pytest.mark.parametrize(
+        ("argv", "expected"),
+        [
+            (
+                ["--breaker-window-size=5", "--breaker-min-calls=8"],
+                [
+                    "--breaker-min-calls [VIDEODL_BREAKER_MIN_CALLS]:",
+                    "--breaker-window-size (5), got 8",
+                    "lower it or widen the window",
+                ],
+            ),
+            (
+                ["--breaker-open-seconds=120", "--breaker-max-open-seconds=60"],
+                [
+                    "--breaker-open-seconds [VIDEODL_BREAKER_OPEN_SECONDS]:",
+                    "--breaker-max-open-seconds (60.0)",
+                    "lower it or raise the maximum",
+                ],
+            ),
+        ],
+    )
+    def test_breaker_combinations_are_named(self, argv: list[str], expected: list[str]) -> None:
+        """A combination the breaker refuses names the flag, its variable and the fix."""
+        with pytest.raises(settings.SettingsError) as caught:
+            settings.load(argv, {})
+        assert len(caught.value.problems) == 1
+        for part in expected:
+            assert part in caught.value.problems[0]
+
+    def test_a_refused_group_does_not_hide_other_problems(self) -> None:
+        """A refused breaker combination and a bad admission limit are both reported."""
+        with pytest.raises(settings.SettingsError) as caught:
+            settings.load(
+                [
+                    "--breaker-window-size=5",
+                    "--breaker-min-calls=8",
+                    "--max-running=2",
+                    "--max-running-per-namespace=5",
+                ],
+                {},
+            )
+        assert len(caught.value.problems) == 2
+
     def test_all_problems_at_once(self) -> None:
         """Every bad setting is reported, not just the first."""
         with pytest.raises(settings.SettingsError) as caught:
@@ -109,7 +176,7 @@ class TestErrors:
     def test_help_lists_variables(self) -> None:
         """--help shows each flag with its variable."""
         text = settings.help_text()
-        for option in settings.OPTIONS:
+        for option in options.OPTIONS:
             assert option.flag in text
             assert option.env in text
 

@@ -1,4 +1,4 @@
-"""Tests for the pure part of videodl.worker.kube (the patch body)."""
+"""Tests for the body of videodl.worker.kube's status patch."""
 
 from __future__ import annotations
 

@@ -1,70 +1,106 @@
-"""Tests for videodl.worker.kube.KubernetesProgressSink with a stand-in API object."""
+"""Tests for videodl.worker.kube: the progress sink with a stand-in client, and its login."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
+import pytest
+from kubernetes import client
+
 from videodl.api.status import Progress
+from videodl.kube.client import ApiError, Client
+from videodl.worker import kube
 from videodl.worker.kube import KubernetesProgressSink
 
 
-class FakeCustomObjects:
-    """Records patches; the first one blocks until released, like a slow apiserver."""
+class FakeClient:
+    """Records requests; the first one blocks until released, like a slow apiserver."""
 
     def __init__(self, *, fail: bool = False) -> None:
-        self.patches: list[dict[str, Any]] = []
+        self.requests: list[dict[str, Any]] = []
         self.release = threading.Event()
         self.first_started = threading.Event()
         self.fail = fail
 
-    def patch_namespaced_custom_object_status(self, **call: Any) -> None:
+    def request(self, method: str, path: str, **options: Any) -> dict[str, Any]:
         if not self.first_started.is_set():
             self.first_started.set()
             self.release.wait(5)
-        self.patches.append(call)
+        self.requests.append({"method": method, "path": path, **options})
         if self.fail:
-            msg = "403 Forbidden"
-            raise RuntimeError(msg)
+            raise ApiError(403, "Forbidden", "videodownloads/status is forbidden")
+        return {}
+
+
+def sink_on(fake: FakeClient) -> KubernetesProgressSink:
+    return KubernetesProgressSink(name="clip", namespace="media", kube=fake)
 
 
 class TestKubernetesProgressSink:
     def test_patches_the_status_subresource(self) -> None:
         """Each update is a merge patch of status.progress on the named object."""
-        api = FakeCustomObjects()
-        api.release.set()
-        sink = KubernetesProgressSink(name="clip", namespace="media", custom_objects=api)
+        fake = FakeClient()
+        fake.release.set()
+        sink = sink_on(fake)
         sink.publish(Progress(percent=5.0))
         sink.close()
-        (call,) = api.patches
-        assert (call["group"], call["version"], call["plural"]) == (
-            "videodl.dev",
-            "v1alpha1",
-            "videodownloads",
+        (call,) = fake.requests
+        assert call["method"] == "PATCH"
+        assert (
+            call["path"] == "/apis/videodl.dev/v1alpha1/namespaces/media/videodownloads/clip/status"
         )
-        assert (call["namespace"], call["name"]) == ("media", "clip")
-        assert call["_content_type"] == "application/merge-patch+json"
+        assert call["content_type"] == "application/merge-patch+json"
+        assert call["timeout"] == 10
         assert call["body"]["status"]["progress"]["percent"] == 5.0
         assert sink.sent == 1
 
     def test_slow_apiserver_gets_only_the_newest_update(self) -> None:
         """While a patch is in flight, newer updates replace each other; none blocks."""
-        api = FakeCustomObjects()
-        sink = KubernetesProgressSink(name="clip", namespace="media", custom_objects=api)
+        fake = FakeClient()
+        sink = sink_on(fake)
         sink.publish(Progress(percent=1.0))
-        assert api.first_started.wait(5)
+        assert fake.first_started.wait(5)
         for percent in (2.0, 3.0, 4.0):
             sink.publish(Progress(percent=percent))
-        api.release.set()
+        fake.release.set()
         sink.close()
-        sent = [call["body"]["status"]["progress"]["percent"] for call in api.patches]
+        sent = [call["body"]["status"]["progress"]["percent"] for call in fake.requests]
         assert sent == [1.0, 4.0]
 
     def test_failures_are_counted_not_raised(self) -> None:
         """A refused patch (e.g. missing RBAC) never reaches the download."""
-        api = FakeCustomObjects(fail=True)
-        api.release.set()
-        sink = KubernetesProgressSink(name="clip", namespace="media", custom_objects=api)
+        fake = FakeClient(fail=True)
+        fake.release.set()
+        sink = sink_on(fake)
         sink.publish(Progress(percent=1.0))
         sink.close()
         assert (sink.sent, sink.failures) == (0, 1)
+
+
+class TestConnect:
+    def test_logs_in_as_the_product_does(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The sink's client uses videodl.kube.login with no kubeconfig: in-cluster first."""
+        asked: list[str | None] = []
+        configuration = client.Configuration()
+        configuration.host = "https://apiserver.test:6443"
+
+        def client_configuration(kubeconfig: str | None) -> client.Configuration:
+            asked.append(kubeconfig)
+            return configuration
+
+        monkeypatch.setattr(kube.login, "client_configuration", client_configuration)
+        connected = kube.connect()
+        assert isinstance(connected, Client)
+        assert asked == [None]
+        assert connected.api.configuration.host == "https://apiserver.test:6443"
+
+    def test_the_sink_connects_when_given_no_client(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without a client the sink makes its own with connect()."""
+        fake = FakeClient()
+        fake.release.set()
+        monkeypatch.setattr(kube, "connect", lambda: fake)
+        sink = KubernetesProgressSink(name="clip", namespace="media")
+        sink.publish(Progress(percent=7.0))
+        sink.close()
+        assert [call["body"]["status"]["progress"]["percent"] for call in fake.requests] == [7.0]

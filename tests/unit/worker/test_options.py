@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import pathlib
 from typing import Any
 
 import pytest
 from yt_dlp import YoutubeDL
 
-from videodl.api.spec import FormatPreset, FormatSpec, VideoDownloadSpec
+from videodl.api.media import FormatPreset, FormatSpec
+from videodl.api.spec import VideoDownloadSpec
 from videodl.worker.options import (
     Runtime,
     audio_extension,
@@ -18,7 +18,7 @@ from videodl.worker.options import (
     postprocessors,
 )
 
-OUT = pathlib.Path("/data/videos")
+OUT = "/data/videos"
 
 
 def spec(**fields: Any) -> VideoDownloadSpec:
@@ -127,7 +127,7 @@ class TestBuildParams:
         p = params()
         assert p["format"] == "bv*+ba/b"
         assert p["outtmpl"] == {"default": "%(title).200B [%(id)s].%(ext)s"}
-        assert p["paths"] == {"home": str(OUT)}
+        assert p["paths"] == {"home": "/data/videos"}
         assert p["continuedl"] is True
         assert p["nopart"] is False
         assert p["cachedir"] is False
@@ -149,7 +149,7 @@ class TestBuildParams:
             logger="logger",
             progress_hooks=[print],
             postprocessor_hooks=[repr],
-            cookie_file=pathlib.Path("/tmp/cookies.txt"),
+            cookie_file="/tmp/cookies.txt",
         )
         s = spec(
             format={"selector": "bv*+ba", "container": "webm"},

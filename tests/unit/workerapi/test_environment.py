@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import pathlib
 
 import pytest
 
-from videodl.api.spec import FormatPreset, VideoDownloadSpec
+from videodl.api.media import FormatPreset
+from videodl.api.spec import VideoDownloadSpec
 from videodl.workerapi import environment as env
 from videodl.workerapi.environment import InvalidEnvironmentError, encode_spec, load
 
@@ -27,9 +27,9 @@ class TestLoad:
         assert job.spec.url == "https://example.com/v"
         assert job.spec.format.preset == FormatPreset.P720
         assert (job.name, job.namespace, job.attempt) == ("dl", "media", 1)
-        assert job.output_dir == pathlib.Path("/data")
-        assert job.tmp_dir == pathlib.Path("/tmp")
-        assert job.termination_message_path == pathlib.Path("/dev/termination-log")
+        assert job.output_dir == "/data"
+        assert job.tmp_dir == "/tmp"
+        assert job.termination_message_path == "/dev/termination-log"
         assert job.progress_interval_seconds == 5.0
         assert job.progress_enabled
         assert job.cookies_file is None
@@ -51,11 +51,11 @@ class TestLoad:
             )
         )
         assert job.attempt == 3
-        assert job.output_dir == pathlib.Path("/out")
-        assert job.tmp_dir == pathlib.Path("/scratch")
-        assert job.termination_message_path == pathlib.Path("/msg")
+        assert job.output_dir == "/out"
+        assert job.tmp_dir == "/scratch"
+        assert job.termination_message_path == "/msg"
         assert job.progress_interval_seconds == 0.5
-        assert job.cookies_file == pathlib.Path("/cookies/cookies.txt")
+        assert job.cookies_file == "/cookies/cookies.txt"
 
     def test_progress_off_needs_no_object(self) -> None:
         """Local runs without a cluster need neither name nor namespace."""

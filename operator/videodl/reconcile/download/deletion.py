@@ -15,11 +15,12 @@ from typing import Final
 
 from videodl.api.status import DownloadResult
 from videodl.reconcile.download import naming
-from videodl.reconcile.download.plan import NORMAL, WARNING, Event, Observation, Plan
+from videodl.reconcile.download.plan import Event, Observation, Plan
 from videodl.reconcile.download.podspec import MissingClaimError, claim_name
 from videodl.reconcile.download.podview import PodView
-from videodl.worker.options import ARCHIVE_FILE_NAME
-from videodl.workerapi import cleanup as removal
+from videodl.reconcile.download.reasons import Reason
+from videodl.workerapi import cleanup
+from videodl.workerapi.cleanup import ARCHIVE_FILE_NAME
 
 __all__ = ["MAX_CLEANUP_ROUNDS", "archive_entries", "decide"]
 
@@ -36,13 +37,12 @@ def decide(observation: Observation) -> Plan:
         # be written until the worker has stopped.
         return Plan(delete_pods=stop)
     result = observation.status.result
-    safe, refused = removal.split_paths([f.path for f in result.files] if result else [])
+    safe, refused = cleanup.split_paths([f.path for f in result.files] if result else [])
     notes: tuple[Event, ...] = ()
     if refused:
         notes = (
-            Event(
-                WARNING,
-                "CleanupRefused",
+            Event.of(
+                Reason.CLEANUP_REFUSED,
                 "not deleting paths outside the volume: " + ", ".join(refused),
             ),
         )
@@ -51,8 +51,9 @@ def decide(observation: Observation) -> Plan:
     try:
         claim_name(observation.download, observation.settings)
     except MissingClaimError:
-        left = Event(WARNING, "CleanupFailed", "no claim to delete files from; files left: "
-                     + ", ".join(safe))  # fmt: skip
+        left = Event.of(
+            Reason.CLEANUP_FAILED, "no claim to delete files from; files left: " + ", ".join(safe)
+        )
         return Plan(remove_finalizer=True, events=(*notes, left))
     plan = _cleanup_step(observation.cleanups, tuple(safe), notes)
     if plan.cleanup_round is None or result is None:
@@ -91,7 +92,7 @@ def _cleanup_step(
     if latest.phase == "Succeeded":
         return Plan(
             remove_finalizer=True,
-            events=(Event(NORMAL, "FilesDeleted", "deleted " + ", ".join(paths)),),
+            events=(Event.of(Reason.FILES_DELETED, "deleted " + ", ".join(paths)),),
         )
     round_ = latest.run or len(cleanups)
     failure = (latest.termination.message.strip() if latest.termination else "") or (
@@ -101,10 +102,10 @@ def _cleanup_step(
         message = f"gave up after {round_} cleanup Pods ({failure}); files left: "
         return Plan(
             remove_finalizer=True,
-            events=(Event(WARNING, "CleanupFailed", message + ", ".join(paths)),),
+            events=(Event.of(Reason.CLEANUP_FAILED, message + ", ".join(paths)),),
         )
     return Plan(
         cleanup_round=round_ + 1,
         cleanup_paths=paths,
-        events=(Event(WARNING, "CleanupFailed", f"cleanup Pod {latest.name} failed: {failure}"),),
+        events=(Event.of(Reason.CLEANUP_FAILED, f"cleanup Pod {latest.name} failed: {failure}"),),
     )

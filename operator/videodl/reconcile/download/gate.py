@@ -1,10 +1,11 @@
 """The admission gate: a seam where policies veto starting a download, per candidate.
 
 The admission loop asks the gate about each download it is about to start, in admission
-order, and tells it how every attempt ended. The default gate allows everything; the
-per-site circuit breaker is a gate that denies downloads for a site that is failing, and
-learns from outcomes. A denied download is shown as phase ``Blocked`` with the verdict's
-reason and message, and is asked about again on the next admission pass.
+order, and tells it how every attempt ended. The operator's gate is the per-site circuit
+breaker (:mod:`videodl.breaker.gate`), which denies downloads for a site that is failing
+and learns from outcomes; tests bring their own. A denied download is shown as phase
+``Blocked`` with the verdict's reason and message, and is asked about again on the next
+admission pass.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Protocol
 from videodl.api.spec import Priority
 from videodl.reconcile.download.outcome import Outcome
 
-__all__ = ["AdmissionGate", "AllowAll", "Candidate", "Verdict"]
+__all__ = ["AdmissionGate", "Candidate", "Verdict"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,13 +59,3 @@ class AdmissionGate(Protocol):
     async def attempt_finished(self, candidate: Candidate, outcome: Outcome) -> None:
         """Learn how an attempt of ``candidate`` ended (called once per observed outcome)."""
         ...
-
-
-class AllowAll:
-    """The default gate: every download may start; outcomes are ignored."""
-
-    async def consider(self, candidate: Candidate) -> Verdict:
-        return Verdict.allow()
-
-    async def attempt_finished(self, candidate: Candidate, outcome: Outcome) -> None:
-        return None

@@ -11,6 +11,8 @@ import hashlib
 import re
 from typing import Final
 
+from videodl.api import resource
+
 __all__ = [
     "ANNOTATION_RETRY",
     "ANNOTATION_RETRY_HANDLED",
@@ -24,7 +26,6 @@ __all__ = [
     "LABEL_MANAGED_BY",
     "LABEL_NAME",
     "LABEL_RUN",
-    "MANAGER",
     "WORKER_APP",
     "cleanup_pod_name",
     "download_label",
@@ -42,7 +43,6 @@ LABEL_RUN: Final = "videodl.dev/run"
 LABEL_ATTEMPT: Final = "videodl.dev/attempt"
 
 WORKER_APP: Final = "videodl-worker"
-MANAGER: Final = "videodl-operator"
 COMPONENT_WORKER: Final = "worker"
 COMPONENT_CLEANUP: Final = "cleanup"
 
@@ -101,4 +101,4 @@ def download_label(name: str, uid: str) -> str:
 
 def pod_selector(instance: str) -> str:
     """Label selector of every Pod this operator instance manages."""
-    return f"{LABEL_MANAGED_BY}={MANAGER},{LABEL_INSTANCE}={instance}"
+    return f"{LABEL_MANAGED_BY}={resource.MANAGER},{LABEL_INSTANCE}={instance}"

@@ -2,7 +2,8 @@
 
 An :class:`Observation` is everything one decision depends on (the download, its Pods, the
 time); a :class:`Plan` is what the decision asks the controller to write, in order. Both
-are plain values. Pure: no I/O.
+are plain values; an :class:`Event`'s reason is one of
+:class:`~videodl.reconcile.download.reasons.Reason`. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -10,19 +11,16 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Mapping, Sequence
-from typing import Final
 
 from videodl.api.resource import VideoDownload
 from videodl.api.status import VideoDownloadStatus
-from videodl.operator.settings import WorkerSettings
 from videodl.reconcile.download import naming, outcome
 from videodl.reconcile.download.podspec import PodIdentity
 from videodl.reconcile.download.podview import PodView
+from videodl.reconcile.download.reasons import Reason
+from videodl.reconcile.download.settings import WorkerSettings
 
-__all__ = ["NORMAL", "WARNING", "AttemptOutcome", "Event", "Observation", "Plan"]
-
-NORMAL: Final = "Normal"
-WARNING: Final = "Warning"
+__all__ = ["AttemptOutcome", "Event", "Observation", "Plan"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +30,11 @@ class Event:
     type: str
     reason: str
     message: str
+
+    @classmethod
+    def of(cls, reason: Reason, message: str) -> Event:
+        """The Event for ``reason``, of the type declared with it."""
+        return cls(reason.type, reason.value, message)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,8 +111,8 @@ class Plan:
     delete_pods: tuple[str, ...] = ()
     delete_download: bool = False
     events: tuple[Event, ...] = ()
-    #: Set when this plan records the end of an attempt.
-    outcome: AttemptOutcome | None = None
+    #: How the attempt ended, when this plan records the end of one (for the admission gate).
+    attempt_ended: AttemptOutcome | None = None
 
     @property
     def empty(self) -> bool:

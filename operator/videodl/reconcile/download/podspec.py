@@ -12,19 +12,17 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
-from videodl.api.resource import API_VERSION, KIND, VideoDownload
-from videodl.operator.settings import WorkerSettings
+from videodl.api import quantity
+from videodl.api.resource import API_VERSION, KIND, MANAGER, VideoDownload
 from videodl.reconcile.download import naming
-from videodl.workerapi import environment
+from videodl.reconcile.download.settings import WorkerSettings
+from videodl.workerapi import cleanup, environment
 
 __all__ = [
-    "CLEANUP_ARCHIVE_ENV",
-    "CLEANUP_PATHS_ENV",
     "CLEANUP_ROOT",
-    "CLEANUP_ROOT_ENV",
     "COOKIES_DIR",
     "OUTPUT_MOUNT",
     "RUN_AS_USER",
@@ -44,12 +42,6 @@ TERMINATION_MESSAGE_PATH: Final = environment.DEFAULT_TERMINATION_MESSAGE_PATH
 COOKIES_DIR: Final = "/var/run/videodl/cookies"
 COOKIES_FILE_NAME: Final = "cookies.txt"
 CLEANUP_ROOT: Final = "/data"
-#: JSON list of paths (relative to the volume's root) the cleanup Pod deletes.
-CLEANUP_PATHS_ENV: Final = "VIDEODL_CLEANUP_PATHS"
-#: Where the cleanup Pod mounts the claim's root.
-CLEANUP_ROOT_ENV: Final = "VIDEODL_CLEANUP_ROOT"
-#: JSON ``{"path": ..., "entries": [...]}``: download-archive lines the cleanup Pod drops.
-CLEANUP_ARCHIVE_ENV: Final = "VIDEODL_CLEANUP_ARCHIVE"
 #: The nonroot user of distroless images; any non-zero UID passes PodSecurity.
 RUN_AS_USER: Final = 65532
 CLEANUP_DEADLINE_SECONDS: Final = 300
@@ -87,26 +79,11 @@ def claim_name(download: VideoDownload, settings: WorkerSettings) -> str:
     raise MissingClaimError(msg)
 
 
-_SUFFIXES: Final = {
-    "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
-    "k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9,
-    "T": Decimal(10) ** 12, "P": Decimal(10) ** 15, "E": Decimal(10) ** 18,
-    "Ki": Decimal(2) ** 10, "Mi": Decimal(2) ** 20, "Gi": Decimal(2) ** 30,
-    "Ti": Decimal(2) ** 40, "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60,
-}  # fmt: skip
-
-
 def _quantity(text: str) -> Decimal | None:
     """A quantity's value, or None when it cannot be read (it is then left alone)."""
-    for suffix in sorted(_SUFFIXES, key=len, reverse=True):
-        if suffix and text.endswith(suffix):
-            number, scale = text[: -len(suffix)], _SUFFIXES[suffix]
-            break
-    else:
-        number, scale = text, Decimal(1)
     try:
-        return Decimal(number) * scale
-    except InvalidOperation:
+        return quantity.parse(text)
+    except ValueError:
         return None
 
 
@@ -147,7 +124,7 @@ def _owner_reference(download: VideoDownload, uid: str) -> dict[str, Any]:
 def _labels(download: VideoDownload, uid: str, instance: str, component: str) -> dict[str, str]:
     return {
         naming.LABEL_NAME: naming.WORKER_APP,
-        naming.LABEL_MANAGED_BY: naming.MANAGER,
+        naming.LABEL_MANAGED_BY: MANAGER,
         naming.LABEL_INSTANCE: instance,
         naming.LABEL_COMPONENT: component,
         naming.LABEL_DOWNLOAD: naming.download_label(download.name, uid),
@@ -303,12 +280,12 @@ def cleanup_pod(
     """
     claim = claim_name(download, settings)
     env = [
-        {"name": CLEANUP_PATHS_ENV, "value": json.dumps(list(paths))},
-        {"name": CLEANUP_ROOT_ENV, "value": CLEANUP_ROOT},
+        {"name": cleanup.PATHS_ENV, "value": json.dumps(list(paths))},
+        {"name": cleanup.ROOT_ENV, "value": CLEANUP_ROOT},
     ]
     if archive is not None:
         document = {"path": archive[0], "entries": list(archive[1])}
-        env.append({"name": CLEANUP_ARCHIVE_ENV, "value": json.dumps(document)})
+        env.append({"name": cleanup.ARCHIVE_ENV, "value": json.dumps(document)})
     container = {
         "name": CLEANUP_CONTAINER,
         "image": settings.image,

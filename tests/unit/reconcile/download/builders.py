@@ -8,12 +8,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from videodl.api.resource import VideoDownload
-from videodl.operator.settings import WorkerSettings
+from videodl.api.status import ConditionStatus, VideoDownloadStatus
 from videodl.reconcile.download import naming, patches, transitions
+from videodl.reconcile.download.plan import Observation, Plan
 from videodl.reconcile.download.podview import PodView
+from videodl.reconcile.download.settings import WorkerSettings
 from videodl.workerapi import termination
 
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+SECOND = datetime.timedelta(seconds=1)
 UID = "0b5e2a9c-0000-4000-8000-000000000001"
 SETTINGS = WorkerSettings(default_claim=None)
 
@@ -167,9 +170,9 @@ def observe(
     now: datetime.datetime = T0,
     settings: WorkerSettings = SETTINGS,
     jitter: float = 0.0,
-) -> transitions.Observation:
+) -> Observation:
     model = VideoDownload.from_object(body)
-    return transitions.Observation(
+    return Observation(
         download=model,
         uid=str(body["metadata"]["uid"]),
         pods=tuple(pods),
@@ -179,7 +182,7 @@ def observe(
     )
 
 
-def written(body: Mapping[str, Any], plan: transitions.Plan) -> dict[str, Any]:
+def written(body: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
     """``body`` after the plan's status (and metadata) writes, as the apiserver would store it."""
     new = copy.deepcopy(dict(body))
     if plan.status is not None:
@@ -197,3 +200,36 @@ def written(body: Mapping[str, Any], plan: transitions.Plan) -> dict[str, Any]:
     if plan.retry_handled is not None:
         metadata.setdefault("annotations", {})[naming.ANNOTATION_RETRY_HANDLED] = plan.retry_handled
     return new
+
+
+# --- plans and statuses the state machine's tests share -------------------------------------
+
+
+def conditions(status: VideoDownloadStatus | None) -> dict[str, ConditionStatus]:
+    assert status is not None
+    return {c.type: c.status for c in status.conditions}
+
+
+def status_in(phase: str, **fields: Any) -> dict[str, Any]:
+    """A raw status the operator could have written, in ``phase``."""
+    body = download()
+    first = transitions.decide(observe(body)).status
+    assert first is not None
+    base = written(body, Plan(status=first))["status"]
+    return {**base, "phase": phase, **fields}
+
+
+def running(run: int = 1, attempts: int = 1, **fields: Any) -> dict[str, Any]:
+    return download(
+        status=status_in(
+            "Running",
+            attempts=attempts,
+            workerPod=worker_name(run),
+            startTime="2026-01-01T00:00:00Z",
+            **fields,
+        )
+    )
+
+
+def reasons(plan: Plan) -> list[str]:
+    return [e.reason for e in plan.events]

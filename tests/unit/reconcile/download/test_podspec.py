@@ -10,9 +10,9 @@ from tests.unit.reconcile.download.builders import UID, download
 
 from videodl.api.resource import VideoDownload
 from videodl.api.spec import Priority
-from videodl.operator.settings import WorkerSettings, default_priority_class_names
 from videodl.reconcile.download import naming, podspec
-from videodl.workerapi import environment
+from videodl.reconcile.download.settings import WorkerSettings, default_priority_class_names
+from videodl.workerapi import cleanup, environment
 
 IDENTITY = podspec.PodIdentity(name="clip", namespace="media", uid=UID, run=3, attempt=2)
 SETTINGS = WorkerSettings(
@@ -189,7 +189,7 @@ class TestCleanupPod:
         )
         container = pod["spec"]["containers"][0]
         assert container["volumeMounts"] == [{"name": "output", "mountPath": "/data"}]
-        assert json.loads(env(pod)[podspec.CLEANUP_PATHS_ENV]) == ["x/a.mp4"]
+        assert json.loads(env(pod)[cleanup.PATHS_ENV]) == ["x/a.mp4"]
         assert pod["metadata"]["name"] == naming.cleanup_pod_name("clip", UID, 2)
         assert pod["metadata"]["labels"]["app.kubernetes.io/component"] == "cleanup"
         assert pod["spec"]["automountServiceAccountToken"] is False

@@ -6,56 +6,29 @@ import dataclasses
 import datetime
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.unit.reconcile.download.builders import (
+    SECOND,
     T0,
     UID,
+    conditions,
     download,
     failure_message,
     observe,
     pod,
+    reasons,
+    running,
+    status_in,
     success_message,
     worker_name,
     written,
 )
 
 from videodl.api.status import ConditionStatus, FailureClass, Phase, VideoDownloadStatus
-from videodl.operator.settings import WorkerSettings
-from videodl.reconcile.download import naming, transitions
-
-SECOND = datetime.timedelta(seconds=1)
-
-
-def conditions(status: VideoDownloadStatus | None) -> dict[str, ConditionStatus]:
-    assert status is not None
-    return {c.type: c.status for c in status.conditions}
-
-
-def status_in(phase: str, **fields: Any) -> dict[str, Any]:
-    """A raw status the operator could have written, in ``phase``."""
-    body = download()
-    first = transitions.decide(observe(body)).status
-    assert first is not None
-    base = written(body, transitions.Plan(status=first))["status"]
-    return {**base, "phase": phase, **fields}
-
-
-def running(run: int = 1, attempts: int = 1, **fields: Any) -> dict[str, Any]:
-    return download(
-        status=status_in(
-            "Running",
-            attempts=attempts,
-            workerPod=worker_name(run),
-            startTime="2026-01-01T00:00:00Z",
-            **fields,
-        )
-    )
-
-
-def reasons(plan: transitions.Plan) -> list[str]:
-    return [e.reason for e in plan.events]
+from videodl.reconcile.download import admission, naming, transitions
+from videodl.reconcile.download.plan import Plan
+from videodl.reconcile.download.settings import WorkerSettings
 
 
 class TestFirstSight:
@@ -111,73 +84,6 @@ class TestFirstSight:
         assert transitions.decide(observe(body)).empty
 
 
-class TestAdmit:
-    def queued(self, **fields: Any) -> dict[str, Any]:
-        return download(status=status_in("Queued", **fields))
-
-    def test_write_ahead(self) -> None:
-        """Admission records the run (Running, attempt, Pod name) and asks for exactly that Pod."""
-        plan = transitions.admit(observe(self.queued(), now=T0 + SECOND))
-        assert plan is not None
-        assert plan.status is not None
-        assert plan.status.phase == Phase.RUNNING
-        assert plan.status.attempts == 1
-        assert plan.status.worker_pod == worker_name(1)
-        assert plan.status.start_time == T0 + SECOND
-        assert plan.create_pod is not None
-        assert (plan.create_pod.run, plan.create_pod.attempt) == (1, 1)
-        assert reasons(plan) == ["Started"]
-
-    def test_next_run_after_earlier_pods(self) -> None:
-        """The run number continues after every run recorded or seen as a Pod."""
-        body = self.queued(workerPod=worker_name(2), attempts=1)
-        old = pod(worker_name(3), phase="Failed", exit_code=10)
-        plan = transitions.admit(observe(body, [old]))
-        assert plan is not None
-        assert plan.create_pod is not None
-        assert plan.create_pod.run == 4
-        assert plan.create_pod.attempt == 2
-
-    @pytest.mark.parametrize(
-        ("body", "pods"),
-        [
-            (download(spec={"suspend": True}, status=status_in("Queued")), []),
-            (download(deleting=True, finalizers=["x"], status=status_in("Queued")), []),
-            (download(status=status_in("Running", workerPod=worker_name(1))), []),
-            (download(status=status_in("Succeeded")), []),
-            (download(status=status_in("Queued")), [pod(worker_name(1), phase="Running")]),
-            (download(spec={"deletionPolicy": "Delete"}, status=status_in("Queued")), []),
-            (
-                download(status=status_in("BackingOff", nextAttemptTime="2026-01-01T00:10:00Z")),
-                [],
-            ),
-        ],
-        ids=[
-            "suspended",
-            "deleting",
-            "running",
-            "finished",
-            "previous-pod-active",
-            "finalizer-missing",
-            "backoff-not-over",
-        ],
-    )
-    def test_not_admitted(self, body: dict[str, Any], pods: list[Any]) -> None:
-        """Downloads that must not start a run now are not admitted."""
-        assert transitions.admit(observe(body, pods)) is None
-
-    def test_backoff_over(self) -> None:
-        """A download whose backoff is over is admitted directly from BackingOff."""
-        body = download(
-            status=status_in("BackingOff", attempts=1, nextAttemptTime="2026-01-01T00:00:05Z")
-        )
-        plan = transitions.admit(observe(body, now=T0 + 5 * SECOND))
-        assert plan is not None
-        assert plan.status is not None
-        assert plan.status.attempts == 2
-        assert plan.status.next_attempt_time is None
-
-
 class TestRunning:
     def test_recorded_pod_missing_is_created(self) -> None:
         """A run recorded without its Pod (a crash between the two writes) gets that Pod."""
@@ -213,8 +119,8 @@ class TestRunning:
             "Stalled": ConditionStatus.FALSE,
         }
         assert reasons(plan) == ["Succeeded"]
-        assert plan.outcome is not None
-        assert plan.outcome.attempt == 1
+        assert plan.attempt_ended is not None
+        assert plan.attempt_ended.attempt == 1
 
     def test_transient_failure_backs_off(self) -> None:
         """A transient failure waits initialSeconds (no jitter) from the failure, then retries."""
@@ -365,7 +271,7 @@ class TestSuspend:
         )
         assert plan.status is not None
         assert plan.status.phase == Phase.QUEUED
-        resumed = transitions.admit(observe(written(body, plan)))
+        resumed = admission.admit(observe(written(body, plan)))
         assert resumed is None or resumed.create_pod is not None
         assert resumed is not None
         assert resumed.create_pod is not None
@@ -530,49 +436,6 @@ class TestDeleting:
         assert transitions.decide(observe(self.deleting())).remove_finalizer
 
 
-class TestBlockAndRejection:
-    def test_block_shows_the_reason(self) -> None:
-        """A gate's denial shows as phase Blocked with its reason and message."""
-        body = download(status=status_in("Queued"))
-        plan = transitions.block(observe(body), reason="CircuitOpen", message="until 10:00")
-        assert plan is not None
-        assert plan.status is not None
-        assert plan.status.phase == Phase.BLOCKED
-        ready = plan.status.condition("Ready")
-        assert ready is not None
-        assert (ready.reason, ready.message) == ("CircuitOpen", "until 10:00")
-        again = transitions.block(
-            observe(written(body, plan)), reason="CircuitOpen", message="until 10:00"
-        )
-        assert again is None
-
-    def test_refused_pod_backs_off_without_an_attempt(self) -> None:
-        """A Pod the apiserver refuses is reported with a hint and retried later, uncounted."""
-        body = running()
-        message = 'pods "x" is forbidden: no PriorityClass with name videodl-normal was found'
-        plan = transitions.pod_rejected(observe(body), message)
-        assert plan.status is not None
-        assert plan.status.phase == Phase.BACKING_OFF
-        assert plan.status.attempts == 0
-        assert plan.status.last_failure is not None
-        assert plan.status.last_failure.reason == "PodRejected"
-        assert "--priority-class-names" in plan.status.last_failure.message
-
-
-class TestInvalid:
-    def test_unreadable_object_fails(self) -> None:
-        """An object the models reject is Failed and Stalled with the problem named."""
-        new = transitions.decide_invalid(
-            VideoDownloadStatus(), generation=2, problem="spec.url: bad", now=T0
-        )
-        assert new is not None
-        assert new.phase == Phase.FAILED
-        assert conditions(new)["Stalled"] == ConditionStatus.TRUE
-        assert (
-            transitions.decide_invalid(new, generation=2, problem="spec.url: bad", now=T0) is None
-        )
-
-
 # --- a property: random histories keep the invariants ---------------------------------------
 
 EVENTS = st.lists(
@@ -609,7 +472,7 @@ class Cluster:
     def views(self) -> list[Any]:
         return [pod(name, **state) for name, state in self.pods.items()]
 
-    def execute(self, plan: transitions.Plan) -> None:
+    def execute(self, plan: Plan) -> None:
         if plan.status is not None:
             self.body = written(self.body, plan)
             # The write-ahead rule: a Pod is only ever created for the run status records.
@@ -644,7 +507,7 @@ class Cluster:
     def apply(self, event: str) -> None:  # noqa: PLR0912 - one branch per simulated event
         current = self.current()
         if event == "admit":
-            plan = transitions.admit(observe(self.body, self.views(), now=self.now))
+            plan = admission.admit(observe(self.body, self.views(), now=self.now))
             if plan is not None:
                 self.execute(plan)
         elif event == "start" and current and current["phase"] == "Pending":

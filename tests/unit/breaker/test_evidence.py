@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from videodl.api.status import Failure, FailureClass
-from videodl.breaker import outcomes
+from videodl.breaker import evidence
 from videodl.core import breaker
 from videodl.reconcile.download import outcome as attempt
 
@@ -39,36 +39,36 @@ class TestEvidenceOf:
     )
     def test_classification(self, result: attempt.Outcome, expected: str) -> None:
         """Only throttling and site-wide transient failures count; the rest is neutral."""
-        evidence = outcomes.evidence_of(result)
-        assert evidence is not None
-        assert evidence.outcome is breaker.Outcome(expected)
+        found = evidence.evidence_of(result)
+        assert found is not None
+        assert found.outcome is breaker.Outcome(expected)
 
     def test_interruptions_are_not_recorded(self) -> None:
         """An evicted or preempted attempt says nothing and keeps a probe's slot."""
-        assert outcomes.evidence_of(attempt.Interrupted("Evicted", "node pressure")) is None
+        assert evidence.evidence_of(attempt.Interrupted("Evicted", "node pressure")) is None
 
     def test_detail_is_short_and_on_one_line(self) -> None:
         """The detail names the reason and is bounded, for the ConfigMap's lastFailure."""
         message = "HTTP Error 429:\n  Too Many Requests " + "x" * 500
-        evidence = outcomes.evidence_of(_failed(FailureClass.THROTTLED, "HTTPError429", message))
-        assert evidence is not None
-        assert evidence.detail.startswith("HTTPError429: HTTP Error 429: Too Many Requests")
-        assert "\n" not in evidence.detail
-        assert len(evidence.detail) <= 160
+        found = evidence.evidence_of(_failed(FailureClass.THROTTLED, "HTTPError429", message))
+        assert found is not None
+        assert found.detail.startswith("HTTPError429: HTTP Error 429: Too Many Requests")
+        assert "\n" not in found.detail
+        assert len(found.detail) <= 160
 
 
 class TestProbeId:
     def test_names_the_attempt_readably(self) -> None:
         """The id shows namespace, name, attempt and the start of the uid."""
-        pid = outcomes.probe_id(namespace="videos", name="talk", uid="0123456789abcdef", attempt=3)
+        pid = evidence.probe_id(namespace="videos", name="talk", uid="0123456789abcdef", attempt=3)
         assert pid == "videos/talk#3@01234567"
 
     def test_differs_per_attempt_and_per_object(self) -> None:
         """Another attempt, or a re-created object of the same name, is another probe."""
         base = {"namespace": "v", "name": "a", "uid": "u1aaaaaaaa", "attempt": 1}
         ids = {
-            outcomes.probe_id(**base),  # type: ignore[arg-type]
-            outcomes.probe_id(**{**base, "attempt": 2}),  # type: ignore[arg-type]
-            outcomes.probe_id(**{**base, "uid": "u2bbbbbbbb"}),  # type: ignore[arg-type]
+            evidence.probe_id(**base),  # type: ignore[arg-type]
+            evidence.probe_id(**{**base, "attempt": 2}),  # type: ignore[arg-type]
+            evidence.probe_id(**{**base, "uid": "u2bbbbbbbb"}),  # type: ignore[arg-type]
         }
         assert len(ids) == 3
