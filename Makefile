@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml hack/devkit/pyproject.toml hack/requirements-dev.txt
 
 venv: $(STAMP) ## create .venv with the package, the devkit and the development tools
 
-binaries: ## build (once, cached outside the repo) the control plane, etcd, helm and kube-linter
+binaries: ## build (once, cached outside the repo) the control plane, etcd, helm, kube-score and the kstatus check
 	@bash hack/build-binaries.sh >/dev/null
 
 lint: venv ## ruff, mypy --strict and the import layers (lint-imports)

@@ -4,6 +4,7 @@
 #
 # Binaries land in $VIDEODL_CACHE/bin/<key>, where <key> names every pinned version, and
 # are built only when missing. Prints the directory on its last line of stdout.
+# kube-score (the chart's static checks) has a cache key of its own and is linked in there.
 set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-v1.34.4}
@@ -18,6 +19,48 @@ WANT=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd helm)
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 
 say() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# --- kstatus: hack/kstatus, sigs.k8s.io/cli-utils's status.Compute as a command ------------
+# Built from the project's own source (its go.mod pins cli-utils), into $BIN/kstatus, and
+# again whenever that source changes: $BIN/kstatus.key holds the hash it was built from.
+KSTATUS_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/kstatus"
+kstatus_key() { cat "$KSTATUS_SRC/go.mod" "$KSTATUS_SRC/go.sum" "$KSTATUS_SRC"/*.go | sha256sum | cut -c1-16; }
+build_kstatus() {
+  local key; key=$(kstatus_key)
+  [[ -x "$BIN/kstatus" && "$(cat "$BIN/kstatus.key" 2>/dev/null)" == "$key" ]] && return 0
+  command -v go >/dev/null || { say "no 'go' on PATH: install Go 1.24 or newer"; exit 1; }
+  say "building kstatus (sigs.k8s.io/cli-utils, $KSTATUS_SRC) into $BIN"
+  mkdir -p "$BIN"
+  (cd "$KSTATUS_SRC" && GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s -w" -o "$BIN/kstatus" . >&2) || {
+    say "build of kstatus failed: its modules come from the Go module proxy ($(go env GOPROXY))"
+    exit 1
+  }
+  echo "$key" > "$BIN/kstatus.key"
+}
+
+build_kstatus  # cheap when current; see above
+
+# --- kube-score: github.com/zegl/kube-score, a static checker of Kubernetes objects ---------
+# `go install` of its module at KUBE_SCORE_VERSION into a directory of its own, keyed by that
+# version (a new version builds nothing else); $BIN/kube-score links to it.
+KUBE_SCORE_VERSION=${KUBE_SCORE_VERSION:-v1.20.0}
+build_kube_score() {
+  local dir="$CACHE/bin/kube-score-$KUBE_SCORE_VERSION"
+  if [[ ! -x "$dir/kube-score" ]]; then
+    command -v go >/dev/null || { say "no 'go' on PATH: install Go 1.24 or newer"; exit 1; }
+    say "building kube-score $KUBE_SCORE_VERSION into $dir"
+    mkdir -p "$dir"
+    GOBIN="$dir" go install -trimpath -ldflags "-s -w -X main.version=$KUBE_SCORE_VERSION" \
+        "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION" >&2 || {
+      say "build of kube-score failed: its modules come from the Go module proxy ($(go env GOPROXY))"
+      exit 1
+    }
+  fi
+  mkdir -p "$BIN"
+  [[ "$BIN/kube-score" -ef "$dir/kube-score" ]] || ln -sfn "../kube-score-$KUBE_SCORE_VERSION/kube-score" "$BIN/kube-score"
+}
+
+build_kube_score  # cheap when built; see above
 
 missing=()
 for b in "${WANT[@]}"; do [[ -x "$BIN/$b" ]] || missing+=("$b"); done

@@ -33,6 +33,7 @@ import tempfile
 import time
 
 from videodl.workerapi import environment
+from videodl_devkit import testing
 from videodl_devkit.mediaserver import MediaServer
 
 MEDIA_CACHE = pathlib.Path(tempfile.gettempdir()) / "videodl-test-media"
@@ -72,6 +73,7 @@ def worker_command(url: str, output_dir: pathlib.Path) -> tuple[list[str], dict[
         environment.OUTPUT_DIR: str(output_dir),
         environment.TMP_DIR: str(output_dir.parent / "tmp"),
         environment.TERMINATION_MESSAGE_PATH: str(output_dir.parent / "termination-log"),
+        environment.ALLOWED_NETWORKS: testing.LOOPBACK_NETWORKS,
     }
     return [sys.executable, "-m", "videodl.worker"], env
 

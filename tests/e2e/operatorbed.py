@@ -177,6 +177,13 @@ class Bed:
         )
         return found
 
+    def list_downloads(self) -> list[Json]:
+        found = self.objects.list_namespaced_custom_object(
+            resource.GROUP, resource.VERSION, self.namespace, resource.PLURAL
+        )
+        items: list[Json] = found["items"]
+        return items
+
     def patch_spec(self, name: str, spec: Json) -> None:
         self.objects.patch_namespaced_custom_object(
             resource.GROUP, resource.VERSION, self.namespace, resource.PLURAL, name, {"spec": spec}

@@ -135,6 +135,27 @@ BIG = "https://example.com/" + "a" * 2980
 BAD_SPECS: list[tuple[str, dict[str, Any], str, str]] = [
     ("missing-url", {"priority": "High"}, "spec.url", "Required value"),
     ("ftp-url", {"url": "ftp://example.com/v.mp4"}, "spec.url", "must be an http:// or https://"),
+    ("url-empty-user-no-host", {"url": "http://@/v.mp4"}, "spec.url", "must name a host"),
+    ("url-port-no-host", {"url": "http://:80/x"}, "spec.url", "must name a host"),
+    ("url-no-host", {"url": "http:///x"}, "spec.url", "must name a host"),
+    (
+        "url-port-99999",
+        {"url": "http://127.0.0.1:99999/v.mp4"},
+        "spec.url",
+        "has a port that is not a number from 1 to 65535",
+    ),
+    (
+        "url-port-0",
+        {"url": "http://127.0.0.1:0/v.mp4"},
+        "spec.url",
+        "has a port that is not a number from 1 to 65535",
+    ),
+    (
+        "url-credentials",
+        {"url": "https://user:secret@example.com/v.mp4"},
+        "spec.url",
+        "may not contain a user name or password",
+    ),
     ("3000-char-url", {"url": BIG}, "spec.url", "Too long"),
     ("unknown-priority", {"url": URL, "priority": "Urgent"}, "spec.priority", "Unsupported value"),
     (
@@ -174,12 +195,66 @@ BAD_SPECS: list[tuple[str, dict[str, Any], str, str]] = [
         "may not contain a '..' path segment",
     ),
     (
+        "dotdot-cookies-key",
+        {"url": URL, "cookies": {"secretRef": {"name": "site", "key": "..cookies"}}},
+        "spec.cookies.secretRef.key",
+        "may not be '.' or start with '..'",
+    ),
+    (
         "preset-and-selector",
         {"url": URL, "format": {"preset": "720p", "selector": "bv*+ba/b"}},
         "spec.format",
         "mutually exclusive",
     ),
     ("unknown-field", {"url": URL, "maxAtempts": 3}, "spec.maxAtempts", "unknown field"),
+]
+
+
+# (case id, spec, field the apiserver names, words of its message); sent as JSON through
+# the API, so control characters arrive exactly as written.
+CONTROL_SPECS: list[tuple[str, dict[str, Any], str, str]] = [
+    (
+        "nul-in-template",
+        {"url": URL, "output": {"template": "%(title)s\u0000.%(ext)s"}},
+        "spec.output.template",
+        "spec.output.template may not contain control characters",
+    ),
+    (
+        "escape-in-subpath",
+        {"url": URL, "output": {"subPath": "shows\u001b[0m"}},
+        "spec.output.subPath",
+        "spec.output.subPath may not contain control characters",
+    ),
+    (
+        "newline-in-subpath",
+        {"url": URL, "output": {"subPath": "shows\nmore"}},
+        "spec.output.subPath",
+        "spec.output.subPath may not contain control characters",
+    ),
+    (
+        "tab-in-selector",
+        {"url": URL, "format": {"selector": "bv*\tba"}},
+        "spec.format.selector",
+        "spec.format.selector may not contain control characters",
+    ),
+    (
+        "c1-in-language",
+        {"url": URL, "subtitles": {"languages": ["en", "de\u0085"]}},
+        "spec.subtitles.languages[1]",
+        "spec.subtitles.languages entries may not contain control characters",
+    ),
+    (
+        "newline-after-cookies-key",
+        {"url": URL, "cookies": {"secretRef": {"name": "site", "key": "cookies.txt\n"}}},
+        "spec.cookies.secretRef.key",
+        "should match",
+    ),
+    (
+        "nul-in-url",
+        {"url": "https://example.com/v\u0000.mp4"},
+        "spec.url",
+        "must be an http:// or https:// URL with no spaces or control characters",
+    ),
 ]
 
 
@@ -198,6 +273,29 @@ class TestRejections:
         assert words in done.stderr, done.stderr
         missing = cluster.kubectl("get", "-n", namespace, "vdl/clip", check=False)
         assert "NotFound" in missing.stderr
+
+        with pytest.raises(InvalidVideoDownloadError) as caught:
+            VideoDownload.from_object(manifest(spec))
+        assert any(p.startswith(field) for p in caught.value.problems), caught.value.problems
+
+    @pytest.mark.parametrize(
+        ("spec", "field", "words"),
+        [c[1:] for c in CONTROL_SPECS],
+        ids=[c[0] for c in CONTROL_SPECS],
+    )
+    def test_control_characters_are_rejected_naming_the_field(
+        self,
+        objects: client.CustomObjectsApi,
+        scratch_namespace: str,
+        spec: dict[str, Any],
+        field: str,
+        words: str,
+    ) -> None:
+        """A control character sent as JSON (e.g. "\\u0000") in a string that reaches a
+        path or yt-dlp is refused by the apiserver, naming the field; the models agree."""
+        message = apiserver_rejection(objects, scratch_namespace, spec)
+        assert f"{field}: Invalid value" in message, message
+        assert words in message, message
 
         with pytest.raises(InvalidVideoDownloadError) as caught:
             VideoDownload.from_object(manifest(spec))
@@ -332,6 +430,23 @@ def apiserver_verdict(
     return dict(created)
 
 
+def apiserver_rejection(
+    objects: client.CustomObjectsApi, namespace: str, spec: dict[str, Any]
+) -> str:
+    """The apiserver's message refusing ``spec`` as Invalid (422)."""
+    with pytest.raises(client.ApiException) as caught:
+        objects.create_namespaced_custom_object(
+            resource.GROUP,
+            resource.VERSION,
+            namespace,
+            resource.PLURAL,
+            manifest(spec, name=f"r-{uuid.uuid4().hex[:12]}"),
+            field_validation="Strict",
+        )
+    assert caught.value.status == 422, caught.value.body
+    return str(json.loads(caught.value.body)["message"])
+
+
 def models_accept(spec: dict[str, Any]) -> bool:
     try:
         VideoDownloadSpec.model_validate(spec)
@@ -365,7 +480,10 @@ class TestModelsAgreeWithApiserver:
                 "".join,
                 st.tuples(
                     st.sampled_from(["https://", "http://", "HTTP://", "ftp://", "https:/"]),
-                    st.text(st.sampled_from("ab.:@[]/?#% \t\n\v\u00a0é-"), max_size=20),
+                    st.text(
+                        st.sampled_from("ab.:@[]/?#% \t\n\v\x00\x85\u00a0é\\-01569"),
+                        max_size=20,
+                    ),
                 ),
             ),
         )
@@ -375,6 +493,20 @@ class TestModelsAgreeWithApiserver:
     @example(url="https://exa\u00a0mple.com/")
     @example(url="https://[::1]:8080/watch?v=1#t=3")
     @example(url="https://")
+    @example(url="http://@/v.mp4")
+    @example(url="http://:80/x")
+    @example(url="http:///x")
+    @example(url="http://127.0.0.1:99999/v.mp4")
+    @example(url="http://127.0.0.1:0/v.mp4")
+    @example(url="http://127.0.0.1:65535/v.mp4")
+    @example(url="http://h:080/")
+    @example(url="http://[::1]:80]/x")
+    @example(url="http://[1.2.3.4]/x")
+    @example(url="http://a\\b/x")
+    @example(url="https://user:pw@example.com/")
+    @example(url="https://www.tiktok.com/@user/video/1")
+    @example(url="https://example.com/\x85")
+    @example(url="https://example.com:8443\n")
     def test_url_rule_matches(
         self, objects: client.CustomObjectsApi, scratch_namespace: str, url: str
     ) -> None:
@@ -384,11 +516,13 @@ class TestModelsAgreeWithApiserver:
         assert accepted == models_accept(spec)
 
     @_AGREEMENT
-    @given(path=st.text(st.sampled_from("./~$a% \n"), max_size=12))
+    @given(path=st.text(st.sampled_from("./~$a% \n\t\x00\x1f\x7f\x85\xa0"), max_size=12))
     @example(path="a/..\n")
     @example(path="..")
     @example(path="a/...")
     @example(path="~")
+    @example(path="a\x00")
+    @example(path="a\x9f")
     def test_path_rules_match(
         self, objects: client.CustomObjectsApi, scratch_namespace: str, path: str
     ) -> None:
@@ -397,3 +531,18 @@ class TestModelsAgreeWithApiserver:
             spec = {"url": URL, "output": output}
             accepted = apiserver_verdict(objects, scratch_namespace, spec) is not None
             assert accepted == models_accept(spec), output
+
+    @_AGREEMENT
+    @given(text=st.text(st.sampled_from("ab*+/[]<=.^ \n\t\x00\x1b\x7f\x85\x9f\xa0é"), max_size=12))
+    @example(text="bv*+ba\x00")
+    @example(text="en\x9f")
+    def test_yt_dlp_string_rules_match(
+        self, objects: client.CustomObjectsApi, scratch_namespace: str, text: str
+    ) -> None:
+        """The models and the apiserver accept exactly the same selectors and languages."""
+        for spec in (
+            {"url": URL, "format": {"selector": text}},
+            {"url": URL, "subtitles": {"languages": [text]}},
+        ):
+            accepted = apiserver_verdict(objects, scratch_namespace, spec) is not None
+            assert accepted == models_accept(spec), spec

@@ -20,6 +20,7 @@ from videodl.api import resource
 from videodl.api.spec import VideoDownloadSpec
 from videodl.workerapi import environment, termination
 from videodl.workerapi.exitcodes import ExitCode
+from videodl_devkit import testing
 from videodl_devkit.mediaserver import MediaServer
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ def worker_pod(name: str, download: str, spec: Json, sub_path: str) -> Json:
         {"name": environment.OUTPUT_DIR, "value": environment.DEFAULT_OUTPUT_DIR},
         {"name": environment.TMP_DIR, "value": SCRATCH},
         {"name": environment.PROGRESS_INTERVAL_SECONDS, "value": "0.5"},
+        {"name": environment.ALLOWED_NETWORKS, "value": testing.LOOPBACK_NETWORKS},
         {"name": "HOME", "value": SCRATCH},
     ]
     return {

@@ -153,6 +153,10 @@ workers and operator. Each is always set, so the chart, not an image default, de
   "VIDEODL_PROGRESS_INTERVAL_SECONDS" $v.workers.progressIntervalSeconds
   "VIDEODL_TERMINATION_GRACE_SECONDS" $v.workers.terminationGraceSeconds
   "VIDEODL_WORKER_SCRATCH_DIR" $v.workers.scratchDir
+  "VIDEODL_WORKER_ALLOWED_NETWORKS" (join "," $v.workers.allowedNetworks)
+  "VIDEODL_WORKER_UNSCHEDULABLE_GRACE_SECONDS" $v.workers.unschedulableGraceSeconds
+  "VIDEODL_WORKER_START_TIMEOUT_SECONDS" $v.workers.startTimeoutSeconds
+  "VIDEODL_WORKER_BLOCKED_RETRY_SECONDS" $v.workers.blockedRetrySeconds
   "VIDEODL_METRICS_PORT" $v.metrics.port
   "VIDEODL_METRICS_BIND_ADDRESS" $v.metrics.bindAddress
   "VIDEODL_BREAKER_CONFIGMAP" $v.breaker.configMap.name
@@ -225,4 +229,52 @@ least the code needs; see docs/install.md for the calls behind each verb.
 app.kubernetes.io/name: videodl-worker
 app.kubernetes.io/managed-by: videodl-operator
 app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* An IPv4 address or CIDR as (list NUMBER PREFIX), as JSON. */}}
+{{- define "videodl.ipv4" -}}
+{{- $parts := split "/" . }}
+{{- $octets := split "." $parts._0 }}
+{{- $number := add (mul (int $octets._0) 16777216) (mul (int $octets._1) 65536) (mul (int $octets._2) 256) (int $octets._3) }}
+{{- toJson (list $number (ternary 32 (int $parts._1) (eq (len $parts) 1))) }}
+{{- end }}
+
+{{/*
+Where the IPv4 CIDR INNER stands to the IPv4 CIDR OUTER, from (list INNER OUTER): "inside"
+when it is a strict part of it, "exact" when they are the same block, else "".
+*/}}
+{{- define "videodl.ipv4Within" -}}
+{{- $inner := include "videodl.ipv4" (index . 0) | fromJsonArray }}
+{{- $outer := include "videodl.ipv4" (index . 1) | fromJsonArray }}
+{{- $innerPrefix := index $inner 1 | int }}
+{{- $outerPrefix := index $outer 1 | int }}
+{{- $block := 1 }}
+{{- range until (sub 32 $outerPrefix | int) }}{{ $block = mul $block 2 }}{{ end }}
+{{- if and (ge $innerPrefix $outerPrefix) (eq (div (index $inner 0 | int64) $block) (div (index $outer 0 | int64) $block)) }}
+{{- ternary "exact" "inside" (eq $innerPrefix $outerPrefix) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The except list of a worker NetworkPolicy ipBlock, as JSON, from (list CIDR EXCEPTIONS NAME):
+the exceptions of the CIDR's address family, plus the cloud metadata address
+169.254.169.254/32 whenever the CIDR contains it (Kubernetes requires exceptions to lie
+inside the block). A CIDR that is the metadata address alone fails the render, naming the
+value NAME it came from.
+*/}}
+{{- define "videodl.ipBlockExcept" -}}
+{{- $cidr := index . 0 }}
+{{- $except := list }}
+{{- range index . 1 }}
+{{- if eq (contains ":" .) (contains ":" $cidr) }}{{ $except = append $except . }}{{ end }}
+{{- end }}
+{{- if not (contains ":" $cidr) }}
+{{- $metadata := include "videodl.ipv4Within" (list "169.254.169.254/32" $cidr) }}
+{{- if eq $metadata "exact" }}
+{{- fail (printf "%s: %s is the cloud metadata address, which the worker NetworkPolicy never allows" (index . 2) $cidr) }}
+{{- else if and (eq $metadata "inside") (not (has "169.254.169.254/32" $except)) }}
+{{- $except = append $except "169.254.169.254/32" }}
+{{- end }}
+{{- end }}
+{{- toJson $except }}
 {{- end }}

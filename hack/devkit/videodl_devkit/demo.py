@@ -123,6 +123,8 @@ class Demo:
                 "cleanupCommand": [sys.executable, "-m", "videodl.cleanup"],
                 "namespaces": [NAMESPACE],
                 "progressIntervalSeconds": 1,
+                # The media server is on loopback, which workers refuse otherwise.
+                "allowedNetworks": testing.LOOPBACK_NETWORKS.split(","),
             },
             "admission": {"maxRunning": 3, "intervalSeconds": 1},
             "breaker": {"failureThreshold": 3, "openSeconds": 8, "maxOpenSeconds": 30},

@@ -16,17 +16,22 @@ Endpoints (``GET`` and ``HEAD``; every media response honours ``Range`` with 206
 ``/page/video.html``
     An HTML page with a ``<video>`` tag pointing at ``/media/video.mp4``, English and
     German subtitle tracks and an ``og:image`` thumbnail.
-``/page/titled.html?title=T``
-    The same page with ``<title>T</title>`` (for titles such as ``../../escape``).
+``/page/titled.html?title=T&thumbnail=U``
+    The same page with ``<title>T</title>`` (for titles such as ``../../escape``) and,
+    with ``thumbnail``, ``U`` as its ``og:image`` (e.g. an address the worker refuses).
 ``/page/empty.html``
     An HTML page without any media.
 ``/named/<name>``
     ``video.mp4`` under any file name: yt-dlp takes a direct link's id and title from
     it, so ``/named/%2E%2E.mp4`` makes a video whose id and title are ``..``.
-``/feed/<name>.rss?title=T&count=N``
+``/feed/<name>.rss?title=T&count=N&playlist=P``
     An RSS feed (a playlist to yt-dlp) of ``N`` items (default 2) titled ``T`` (numbered
     when ``N`` > 1), each enclosing ``/media/video.mp4``. yt-dlp keeps the item title
-    as is, so ``title=..`` makes a video whose title is exactly ``..``.
+    as is, so ``title=..`` makes a video whose title is exactly ``..``. The feed's own
+    title (the playlist's) is ``P``, by default ``<name>``; ``playlist=..`` makes a
+    playlist titled exactly ``..``.
+``/redirect?to=U``
+    A 302 redirect to ``U`` (any URL, e.g. ``http://169.254.169.254/latest/meta-data/``).
 ``/status/<code>/<name>``
     Always answers ``<code>`` (404, 403, 429, 503, ...).
 ``/flaky/<key>/<n>/<file>``
@@ -333,18 +338,20 @@ class _Handler(BaseHTTPRequestHandler):
         match parts:
             case ["media", *rest] if rest:
                 self._send_media("/".join(rest), head=head, rate=rate)
-            case ["page", "video.html"]:
-                self._send_page("Test video page", _VIDEO_TAG)
-            case ["page", "titled.html"]:
-                self._send_page(query.get("title", ["Untitled"])[0], _VIDEO_TAG)
-            case ["page", "empty.html"]:
-                self._send_page("Nothing to see", "<p>This page has no media.</p>")
+            case ["page", name]:
+                self._route_page(name, query)
             case ["feed", name] if name.endswith(".rss"):
+                name = name.removesuffix(".rss")
                 title = query.get("title", ["Item"])[0]
                 count = query.get("count", ["2"])[0]
                 self._send_feed(
-                    name.removesuffix(".rss"), title, int(count) if count.isdigit() else 2
+                    name,
+                    title,
+                    int(count) if count.isdigit() else 2,
+                    playlist=query.get("playlist", [name])[0],
                 )
+            case ["redirect"] if query.get("to"):
+                self._send_redirect(query["to"][0])
             case ["named", _name]:
                 self._send_media("video.mp4", head=head, rate=rate)
             case ["status", code, *_] if code.isdigit():
@@ -357,6 +364,18 @@ class _Handler(BaseHTTPRequestHandler):
             case ["drop", key, count, *rest] if count.isdigit() and rest:
                 drop = self.state.take(f"drop/{key}", int(count))
                 self._send_media("/".join(rest), head=head, rate=rate, drop=drop)
+            case _:
+                self._send_status(404)
+
+    def _route_page(self, name: str, query: dict[str, list[str]]) -> None:
+        match name:
+            case "video.html":
+                self._send_page("Test video page", _VIDEO_TAG)
+            case "titled.html":
+                thumbnail = query.get("thumbnail", [None])[0]
+                self._send_page(query.get("title", ["Untitled"])[0], _VIDEO_TAG, thumbnail)
+            case "empty.html":
+                self._send_page("Nothing to see", "<p>This page has no media.</p>")
             case _:
                 self._send_status(404)
 
@@ -412,17 +431,24 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(self, document: object) -> None:
         self._send_body(200, "application/json", json.dumps(document).encode())
 
-    def _send_page(self, title: str, content: str) -> None:
+    def _send_page(self, title: str, content: str, thumbnail: str | None = None) -> None:
+        # og:image must be absolute for yt-dlp; the Host header gives this server's name.
+        image = thumbnail or f"http://{self._host_header}/media/thumb.jpg"
         page = (
             f"<!DOCTYPE html>\n<html><head><title>{html.escape(title)}</title>\n"
-            # og:image must be absolute for yt-dlp; the Host header gives this server's name.
-            f'<meta property="og:image" content="http://{html.escape(self._host_header)}'
-            '/media/thumb.jpg">\n</head>\n'
+            f'<meta property="og:image" content="{html.escape(image)}">\n</head>\n'
             f"<body><h1>{html.escape(title)}</h1>\n{content}\n</body></html>\n"
         )
         self._send_body(200, _CONTENT_TYPES[".html"], page.encode())
 
-    def _send_feed(self, name: str, title: str, count: int) -> None:
+    def _send_redirect(self, location: str) -> None:
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        self._finish(302, 0)
+
+    def _send_feed(self, name: str, title: str, count: int, *, playlist: str) -> None:
         base = f"http://{self._host_header}"
         items = "".join(
             f"<item><title>{html.escape(title if count == 1 else f'{title} {n}')}</title>"
@@ -432,7 +458,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         feed = (
             '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>\n'
-            f"<title>{html.escape(name)}</title><link>{base}/</link>"
+            f"<title>{html.escape(playlist)}</title><link>{base}/</link>"
             f"<description>Test feed</description>\n{items}</channel></rss>\n"
         )
         self._send_body(200, "application/rss+xml; charset=utf-8", feed.encode())

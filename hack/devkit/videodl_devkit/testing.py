@@ -3,7 +3,8 @@
 - :func:`priority_classes` and :func:`worker_rbac`: the objects an installation provides
   for worker Pods (the chart creates them; tests create them by hand).
 - :class:`OperatorProcess`: the operator as a child process that can be killed (SIGKILL)
-  and started again, for crash tests.
+  and started again, for crash tests. Its workers may connect to loopback
+  (:data:`LOOPBACK_NETWORKS`), where the media server of the tests listens.
 - ``python -m videodl_devkit.testing worker [--sleep S]``: a stand-in worker that
   records its run in the output volume and reports a valid result at once. Point
   ``--worker-command`` at it where a thousand real downloads would not fit on the machine.
@@ -18,6 +19,7 @@ import json
 import os
 import pathlib
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -33,6 +35,7 @@ from videodl.reconcile.download import settings as worker_settings
 from videodl.workerapi import environment, termination
 
 __all__ = [
+    "LOOPBACK_NETWORKS",
     "OperatorProcess",
     "free_port",
     "instant_worker_command",
@@ -41,6 +44,9 @@ __all__ = [
     "worker_rbac",
 ]
 
+#: ``--worker-allowed-networks`` for tests and the demo: their media server is on loopback,
+#: which workers refuse otherwise.
+LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
 _PORT_LINE = re.compile(r"metrics and health endpoint on port (\d+)")
 #: PriorityClass values per level: far below system classes, ordered like the levels.
 _PRIORITY_VALUES = {
@@ -128,7 +134,8 @@ def instant_worker_command(sleep_seconds: float = 0.0) -> str:
     words = [sys.executable, "-m", "videodl_devkit.testing", "worker"]
     if sleep_seconds:
         words += ["--sleep", str(sleep_seconds)]
-    return " ".join(words)
+    # The operator splits the command like a shell line; the interpreter's path may hold spaces.
+    return shlex.join(words)
 
 
 class OperatorProcess:
@@ -150,6 +157,7 @@ class OperatorProcess:
             f"--kubeconfig={kubeconfig}",
             "--metrics-port=0",
             "--metrics-bind-address=127.0.0.1",
+            f"--worker-allowed-networks={LOOPBACK_NETWORKS}",
             *args,
         ]
         self.env = {**os.environ, **(env or {})}

@@ -6,13 +6,31 @@ polite. Pure: no I/O.
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Final
 
+from pydantic import Field, field_validator
+
+from videodl.api import rules
 from videodl.api._base import CONFIG_KEY_MAX, CONFIG_KEY_PATTERN, DnsSubdomain, SpecModel
+from videodl.api.rules import Rule
 
-__all__ = ["DEFAULT_COOKIES_KEY", "CookiesSpec", "NetworkSpec", "SecretKeyRef"]
+__all__ = ["DEFAULT_COOKIES_KEY", "SECRET_KEY_RULES", "CookiesSpec", "NetworkSpec", "SecretKeyRef"]
 
 DEFAULT_COOKIES_KEY = "cookies.txt"
+
+#: The rules of ``spec.cookies.secretRef.key`` besides its pattern (which already keeps
+#: out control characters and "/"): the names Kubernetes never gives a Secret key.
+SECRET_KEY_RULES: Final[tuple[Rule[str], ...]] = (
+    Rule(
+        cel="self != '.' && !self.startsWith('..')",
+        message=(
+            "spec.cookies.secretRef.key may not be '.' or start with '..': no Secret has "
+            "such a key; use the key the cookies file is stored under in the Secret"
+        ),
+        error_type="secret_key_dots",
+        holds=lambda key: key != "." and not key.startswith(".."),
+    ),
+)
 
 
 class SecretKeyRef(SpecModel):
@@ -25,7 +43,13 @@ class SecretKeyRef(SpecModel):
         max_length=CONFIG_KEY_MAX,
         pattern=CONFIG_KEY_PATTERN,
         description="Key in the Secret whose value is the file.",
+        json_schema_extra=rules.schema_extra(*SECRET_KEY_RULES),
     )
+
+    @field_validator("key")
+    @classmethod
+    def _key_is_a_secret_key(cls, value: str) -> str:
+        return rules.enforce(SECRET_KEY_RULES, value)
 
 
 class CookiesSpec(SpecModel):

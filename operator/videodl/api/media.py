@@ -7,9 +7,10 @@ metadata) it writes or embeds. Pure: no I/O.
 from __future__ import annotations
 
 import enum
+import functools
 from typing import Annotated, Final, Self
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
 from videodl.api import rules
 from videodl.api._base import SpecModel
@@ -17,6 +18,8 @@ from videodl.api.rules import Rule
 
 __all__ = [
     "FORMAT_RULES",
+    "LANGUAGE_RULES",
+    "SELECTOR_RULES",
     "AudioCodec",
     "AudioSpec",
     "Container",
@@ -28,6 +31,13 @@ __all__ = [
 ]
 
 SELECTOR_MAX_LENGTH = 1024
+LANGUAGE_MAX_LENGTH = 64
+
+#: The rules of ``spec.format.selector``, which yt-dlp parses as its `-f` option.
+SELECTOR_RULES: Final = (rules.no_control_characters("spec.format.selector"),)
+#: The rules of each entry of ``spec.subtitles.languages``, which yt-dlp matches as
+#: regular expressions against the languages a site offers.
+LANGUAGE_RULES: Final = (rules.no_control_characters("spec.subtitles.languages entries"),)
 
 
 class FormatPreset(enum.StrEnum):
@@ -99,6 +109,7 @@ class FormatSpec(SpecModel):
             "`bv*[height<=1080][vcodec^=avc1]+ba/b`, for needs the presets do not cover. "
             "Mutually exclusive with `preset`."
         ),
+        json_schema_extra=rules.schema_extra(*SELECTOR_RULES),
     )
     container: Container | None = Field(
         default=None,
@@ -107,6 +118,11 @@ class FormatSpec(SpecModel):
             "choose one that fits the streams."
         ),
     )
+
+    @field_validator("selector")
+    @classmethod
+    def _selector_printable(cls, value: str | None) -> str | None:
+        return None if value is None else rules.enforce(SELECTOR_RULES, value)
 
     @model_validator(mode="after")
     def _preset_xor_selector(self) -> Self:
@@ -140,7 +156,17 @@ class AudioSpec(SpecModel):
 class SubtitlesSpec(SpecModel):
     """Subtitles to download next to (or into) the video. Absent means no subtitles."""
 
-    languages: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+    languages: list[
+        Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=LANGUAGE_MAX_LENGTH,
+                json_schema_extra=rules.schema_extra(*LANGUAGE_RULES),
+            ),
+            AfterValidator(functools.partial(rules.enforce, LANGUAGE_RULES)),
+        ]
+    ] = Field(
         default_factory=lambda: ["en"],
         min_length=1,
         max_length=50,

@@ -1,7 +1,7 @@
 """``spec.output``: the volume the files go to and the names they get there.
 
 Both ``subPath`` and ``template`` are paths inside the output volume; their rules keep
-every file inside it. Pure: no I/O.
+every file inside it and every name free of control characters. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ def relative_path_rules(field: str, *, forbid_dollar: bool) -> tuple[Rule[str], 
                 )
             ),
         ),
+        rules.no_control_characters(field),
     ]
     if forbid_dollar:
         table.append(
@@ -105,7 +106,7 @@ class OutputSpec(SpecModel):
         max_length=SUB_PATH_MAX_LENGTH,
         description=(
             "Directory inside the volume, relative to its root; created when missing. "
-            "May not be absolute or contain a `..` segment."
+            "May not be absolute or contain a `..` segment or control characters."
         ),
         json_schema_extra=rules.schema_extra(*SUB_PATH_RULES),
     )
@@ -116,8 +117,8 @@ class OutputSpec(SpecModel):
         description=(
             "yt-dlp output template for file names, relative to `subPath`, e.g. "
             "`%(uploader)s/%(title)s.%(ext)s`. The default caps the title at 200 bytes "
-            "so names stay within file system limits. May not be absolute, contain a "
-            "`..` segment or contain `$`."
+            "so names stay within file system limits. May not be absolute or contain a "
+            "`..` segment, `$` or control characters."
         ),
         json_schema_extra=rules.schema_extra(*TEMPLATE_RULES),
     )

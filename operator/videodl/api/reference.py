@@ -95,6 +95,9 @@ def _row(name: str, node: Schema, path: str, required: bool) -> str:
         keys = ", ".join(node.get("x-kubernetes-list-map-keys", []))
         description += f" One entry per {keys}."
     rules = _rules(node)
+    items = node.get("items")
+    if isinstance(items, Mapping) and not _is_object(items):
+        rules += _rules(items)  # rules on each entry of a list of plain values
     if rules:
         description += " " + " ".join(f"Rule: {rule}." for rule in rules)
     cells = [f"`{name}`", type_text, default, description]

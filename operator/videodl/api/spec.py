@@ -13,7 +13,6 @@ apiserver applied when they were written. Pure: no I/O.
 from __future__ import annotations
 
 import enum
-import re
 from typing import Final
 
 from pydantic import Field, field_validator
@@ -66,24 +65,77 @@ class DeletionPolicy(enum.StrEnum):
     DELETE = "Delete"
 
 
-#: http(s) only, a non-empty host, no spaces or control characters. One pattern for CEL
-#: (RE2) and Python.
-URL_PATTERN = r"^https?://[^\x00-\x20\x7f/?#]+([/?#][^\x00-\x20\x7f]*)?$"
 URL_MAX_LENGTH = 2048
 
-# fullmatch gives Python's `$` the RE2 meaning (end of text, not before a final newline).
-_URL_RE = re.compile(URL_PATTERN)
+# The URL rules, each about one part, so a bad URL is told what is wrong with it. The
+# rules on the authority (credentials, host, port) judge only http(s) URLs: anything
+# else breaks the first rule alone. The authority is the text after "://" up to the
+# first "/", "?" or "#"; its user information ends at its last "@".
+_HTTP = r"^https?://"
+_USERINFO = r"([^/?#]*@)?"
+# The rest of the URL after the authority; any characters, newlines included.
+_REST = r"([/?#](?s:.*))?$"
+# A host: an IPv6 address in brackets (hex digits, dots, at least one colon) or a name
+# without brackets, colons, backslashes or "@".
+_HOST = r"(\[[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*\]|[^/?#@\[\]:\\]+)"
+# Where the port rule looks for the port: the host text up to the first colon, or past
+# the closing bracket of a host that starts with one, whether or not that host is
+# well-formed (the host rule says whether it is).
+_HOST_TEXT = r"(\[[^/?#@\]]*(\][^/?#@:]*)?|[^/?#@\[:][^/?#@:]*)?"
+# A port from 1 to 65535, without leading zeros.
+_PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+
+#: http(s), and no spaces or control characters anywhere.
+URL_PATTERN = r"^https?://[^\x00-\x20\x7f-\x9f]*$"
+#: An http(s) URL with user information (``user:password@``) in its authority.
+URL_CREDENTIALS_PATTERN = _HTTP + r"[^/?#]*@"
+#: An http(s) URL whose host is present and well-formed, whatever follows it.
+URL_HOST_PATTERN = _HTTP + _USERINFO + _HOST + r"(:[^/?#]*)?" + _REST
+#: An http(s) URL whose port, if it has one, is from 1 to 65535.
+URL_PORT_PATTERN = _HTTP + _USERINFO + _HOST_TEXT + r"(:" + _PORT + r")?" + _REST
+
+_HTTP_CEL = f"!self.matches({rules.cel_string(_HTTP)})"
 
 #: The rules of ``spec.url`` on its own.
 URL_RULES: Final[tuple[Rule[str], ...]] = (
     Rule(
         cel=f"self.matches({rules.cel_string(URL_PATTERN)})",
         message=(
-            "spec.url must be an http:// or https:// URL with a host and no spaces or "
-            "control characters, e.g. https://example.com/watch?v=abc123"
+            "spec.url must be an http:// or https:// URL with no spaces or control "
+            "characters, e.g. https://example.com/watch?v=abc123"
         ),
         error_type="url_scheme",
-        holds=lambda url: _URL_RE.fullmatch(url) is not None,
+        holds=lambda url: rules.matches(URL_PATTERN, url),
+    ),
+    # Credentials in the URL would be shown in status, Events, logs and `kubectl get`.
+    Rule(
+        cel=f"!self.matches({rules.cel_string(URL_CREDENTIALS_PATTERN)})",
+        message=(
+            "spec.url may not contain a user name or password (user:password@host): "
+            "they would show in status and logs; remove them and put the site's login "
+            "cookies in a Secret referenced by spec.cookies"
+        ),
+        error_type="url_credentials",
+        holds=lambda url: not rules.matches(URL_CREDENTIALS_PATTERN, url),
+    ),
+    Rule(
+        cel=f"{_HTTP_CEL} || self.matches({rules.cel_string(URL_HOST_PATTERN)})",
+        message=(
+            "spec.url must name a host after the scheme, e.g. "
+            "https://example.com/watch?v=abc123; write an IPv6 address in brackets, e.g. "
+            "http://[::1]:8080/video.mp4"
+        ),
+        error_type="url_host",
+        holds=lambda url: not rules.matches(_HTTP, url) or rules.matches(URL_HOST_PATTERN, url),
+    ),
+    Rule(
+        cel=f"{_HTTP_CEL} || self.matches({rules.cel_string(URL_PORT_PATTERN)})",
+        message=(
+            "spec.url has a port that is not a number from 1 to 65535 (without leading "
+            "zeros): correct it (e.g. https://example.com:8443/video.mp4) or leave it out"
+        ),
+        error_type="url_port",
+        holds=lambda url: not rules.matches(_HTTP, url) or rules.matches(URL_PORT_PATTERN, url),
     ),
 )
 #: ``spec.url`` may not change once the object exists.
@@ -117,7 +169,9 @@ class VideoDownloadSpec(SpecModel):
         max_length=URL_MAX_LENGTH,
         description=(
             "http(s) URL of a video or playlist page, e.g. "
-            "`https://www.youtube.com/watch?v=...`. Immutable: create a new VideoDownload "
+            "`https://www.youtube.com/watch?v=...`, with a host (an IPv6 address in "
+            "brackets), an optional port from 1 to 65535 and no user name or password "
+            "(cookies for a login go in `cookies`). Immutable: create a new VideoDownload "
             "to download another URL."
         ),
         json_schema_extra=rules.schema_extra(*URL_RULES, URL_IMMUTABLE),

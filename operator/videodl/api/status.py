@@ -85,8 +85,8 @@ class ConditionType(enum.StrEnum):
     when all is well.
     """
 
-    #: Normal polarity: ``True`` once the download succeeded; ``False`` until then and
-    #: after a failure. The summary that ``kubectl wait --for=condition=Ready`` waits on.
+    #: Normal polarity: ``True`` once the download succeeded, and while it is suspended (a
+    #: GitOps wait on a paused object passes); ``False`` until then and after a failure.
     READY = "Ready"
     #: Abnormal polarity: ``True`` while the operator is still working toward the file
     #: on its own (pending, queued, running, backing off, blocked by the site's breaker).
@@ -199,6 +199,13 @@ class DownloadResult(StatusModel):
         default_factory=list,
         description="Files written: the media file first, then side files.",
     )
+    skipped: bool | None = Field(
+        default=None,
+        description=(
+            "True when the download archive already recorded this video: `files` are those an "
+            "earlier download wrote, and deleting this VideoDownload never deletes them."
+        ),
+    )
 
 
 class Failure(StatusModel):
@@ -267,7 +274,8 @@ class VideoDownloadStatus(StatusModel):
         description=(
             "Where the download is: `Pending` (not yet queued), `Queued` (waiting for a "
             "worker slot), `Running` (a worker Pod is downloading), `BackingOff` (waiting "
-            "before the next attempt), `Blocked` (the site's circuit breaker is open), "
+            "before the next attempt), `Blocked` (the site's circuit breaker is open, or "
+            "the worker Pod cannot start), "
             "`Suspended` (`spec.suspend` is true), `Succeeded`, or `Failed` (a permanent "
             "failure, or every attempt used up)."
         ),
@@ -298,7 +306,8 @@ class VideoDownloadStatus(StatusModel):
         default_factory=list,
         max_length=16,
         description=(
-            "Conditions in kstatus style: `Ready` is True once the download succeeded, "
+            "Conditions in kstatus style: `Ready` is True once the download succeeded (and "
+            "while it is suspended), "
             "`Reconciling` is True while work is under way, `Stalled` is True when the "
             "download cannot go on without a change to the object."
         ),

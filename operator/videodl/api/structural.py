@@ -9,9 +9,10 @@ apiserver can estimate the rules' cost. Pure: no I/O.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+from videodl.api import rules
 
 __all__ = ["default_violations", "structural_violations", "value_violations"]
 
@@ -219,7 +220,7 @@ def _string_problems(value: str, node: Schema, path: str) -> Iterator[str]:
         yield f"{path}: {value!r} is longer than maxLength"
     if len(value) < node.get("minLength", 0):
         yield f"{path}: {value!r} is shorter than minLength"
-    if "pattern" in node and not re.search(node["pattern"], value):
+    if "pattern" in node and not rules.matches(node["pattern"], value):
         yield f"{path}: {value!r} does not match {node['pattern']!r}"
 
 

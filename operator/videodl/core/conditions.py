@@ -1,35 +1,41 @@
-"""kstatus-style conditions of a VideoDownload, computed from its phase.
+"""kstatus-style conditions of a VideoDownload, computed from its phase. Pure: no I/O.
 
 A VideoDownload carries three conditions; their types, polarity and reasons are declared
 once in :mod:`videodl.api.status` (``ConditionType``, ``ConditionReason``), and which phases
 set each one ``True`` is declared once in :data:`POLICY`:
 
 ``Ready`` (normal polarity)
-    ``True`` only when the download succeeded; ``False`` from the first reconcile on.
+    ``True`` when the download succeeded, and while it is suspended (reason ``Suspended``);
+    ``False`` otherwise, from the first reconcile on.
 ``Reconciling`` (abnormal polarity: ``True`` means "not done yet")
     ``True`` while the operator is still working toward the file without anyone's help:
     ``Pending``, ``Queued``, ``Running``, ``BackingOff`` and ``Blocked``. ``Blocked`` (the
     site's circuit breaker is open) counts as reconciling because it resolves on its own when
     the breaker closes; it is a wait, not a dead end, so ``kubectl wait`` and kstatus-based
-    tools (Flux, Argo CD, kpt) keep waiting rather than report a failure.
+    tools (Flux, kpt) keep waiting rather than report a failure.
 ``Stalled`` (abnormal polarity)
     ``True`` when the download failed for good (``Failed``): it will not progress without a
     change (a manual retry).
 
-``Suspended`` is none of these: the user asked it to stop, so it is not reconciling, not
-stalled, and not ready; kstatus reads that as ``Current``.
+``Suspended`` is settled the way its owner asked: nothing will happen until ``spec.suspend``
+is set back to false, so a GitOps wait on it must pass rather than time out. kstatus
+(``sigs.k8s.io/cli-utils/pkg/kstatus/status``) decides a custom resource from
+``Reconciling`` and ``Stalled`` first and then falls back to ``Ready``: ``Ready=False``
+is ``InProgress``, ``Ready=True`` (or no ``Ready`` at all) is ``Current``. So a suspended
+download is ``Ready=True`` with reason ``Suspended``, neither reconciling nor stalled, which
+kstatus reads as ``Current`` and Flux's health check passes. Scripts that need the file
+wait for ``status.phase`` ``Succeeded`` instead of ``Ready``.
 
 All three are always present, so ``kubectl wait --for=condition=Stalled=false`` and printer
 columns work without special cases. ``lastTransitionTime`` changes only when a condition's
 status changes; reason, message and ``observedGeneration`` are refreshed every time.
 
-:func:`kstatus` reimplements kstatus's generic rules so tests and docs can show what
-GitOps tools will conclude from a status.
+What kstatus concludes from these conditions is tested with the library itself
+(``hack/kstatus``), not with a reading of its rules.
 """
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -45,16 +51,15 @@ from videodl.api.status import (
 
 __all__ = [
     "POLICY",
-    "KStatus",
     "compute",
-    "kstatus",
 ]
 
 _ACTIVE = frozenset({Phase.PENDING, Phase.QUEUED, Phase.RUNNING, Phase.BACKING_OFF, Phase.BLOCKED})
 
 #: Whether each owned condition is ``True`` in a phase.
 POLICY: Final[Mapping[ConditionType, frozenset[Phase]]] = {
-    ConditionType.READY: frozenset({Phase.SUCCEEDED}),
+    # Suspended is settled as its owner asked: kstatus's Ready fallback makes it Current.
+    ConditionType.READY: frozenset({Phase.SUCCEEDED, Phase.SUSPENDED}),
     ConditionType.RECONCILING: _ACTIVE,
     ConditionType.STALLED: frozenset({Phase.FAILED}),
 }
@@ -116,48 +121,6 @@ def compute(
     return owned + others
 
 
-class KStatus(enum.StrEnum):
-    """The statuses kstatus computes for a resource."""
-
-    IN_PROGRESS = "InProgress"
-    FAILED = "Failed"
-    CURRENT = "Current"
-    TERMINATING = "Terminating"
-
-
-def kstatus(obj: Mapping[str, Any]) -> KStatus:
-    """Return what kstatus concludes for a custom resource ``obj`` (a dict as read from the API).
-
-    The rules, in order, as in sigs.k8s.io/cli-utils ``pkg/kstatus/status``: a
-    ``metadata.deletionTimestamp`` means ``Terminating``; a ``status.observedGeneration``
-    that differs from ``metadata.generation`` means ``InProgress``; then the first condition
-    in the list that is ``Reconciling=True`` (``InProgress``) or ``Stalled=True``
-    (``Failed``) decides; otherwise the resource is ``Current``. (kstatus's rules for
-    built-in kinds such as Deployment do not apply to custom resources and are left out.)
-    """
-    metadata = _mapping(obj.get("metadata"), "metadata")
-    status = _mapping(obj.get("status"), "status")
-    if metadata.get("deletionTimestamp"):
-        return KStatus.TERMINATING
-    generation = _optional_int(metadata, "generation", "metadata")
-    observed = _optional_int(status, "observedGeneration", "status")
-    if generation is not None and observed is not None and generation != observed:
-        return KStatus.IN_PROGRESS
-    conditions = status.get("conditions") or []
-    if not isinstance(conditions, list):
-        msg = f"status.conditions must be a list, got {type(conditions).__name__}"
-        raise TypeError(msg)
-    for index, condition in enumerate(conditions):
-        entry = _mapping(condition, f"status.conditions[{index}]")
-        if entry.get("status") != "True":
-            continue
-        if entry.get("type") == ConditionType.RECONCILING:
-            return KStatus.IN_PROGRESS
-        if entry.get("type") == ConditionType.STALLED:
-            return KStatus.FAILED
-    return KStatus.CURRENT
-
-
 def _phase(value: Phase | str) -> Phase:
     try:
         return Phase(value)
@@ -165,22 +128,3 @@ def _phase(value: Phase | str) -> Phase:
         allowed = ", ".join(p.value for p in Phase)
         msg = f"phase must be one of {allowed}, got {value!r}"
         raise ValueError(msg) from None
-
-
-def _mapping(value: object, where: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        msg = f"{where} must be an object, got {type(value).__name__}"
-        raise TypeError(msg)
-    return value
-
-
-def _optional_int(container: Mapping[str, Any], key: str, where: str) -> int | None:
-    value = container.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        msg = f"{where}.{key} must be an integer, got {value!r}"
-        raise TypeError(msg)
-    return value

@@ -28,7 +28,15 @@ from videodl.kube.client import ApiError, Kube
 from videodl.kube.events import Recorder
 from videodl.operator.metrics import Metrics
 from videodl.operator.settings import Settings
-from videodl.reconcile.download import admission, failures, naming, patches, podspec, transitions
+from videodl.reconcile.download import (
+    admission,
+    deletion,
+    failures,
+    naming,
+    patches,
+    podspec,
+    transitions,
+)
 from videodl.reconcile.download.gate import AdmissionGate, Candidate, Verdict
 from videodl.reconcile.download.plan import AttemptOutcome, Observation, Plan
 from videodl.reconcile.download.podview import PodView
@@ -46,6 +54,11 @@ _MAX_STEPS: Final = 6
 
 def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
+
+
+def _namespace_terminating(exc: ApiError) -> bool:
+    """The apiserver refused a create because the namespace is being deleted."""
+    return exc.status == 403 and "being terminated" in exc.message
 
 
 class DownloadController(controller.Controller[DownloadRecord]):
@@ -85,6 +98,17 @@ class DownloadController(controller.Controller[DownloadRecord]):
     def _observation(self, record: DownloadRecord) -> Observation:
         model = record.model
         assert model is not None
+        shared: frozenset[str] = frozenset()
+        if record.deleting and naming.FINALIZER in record.finalizers:
+            # Only a deletion reads other downloads: which of its files they still own.
+            others = (
+                other.model
+                for (namespace, _), other in self.objects.items()
+                if namespace == record.namespace and other.uid != record.uid
+            )
+            shared = deletion.owned_elsewhere(
+                model, (o for o in others if o is not None), self.settings.worker
+            )
         return Observation(
             download=model,
             uid=record.uid,
@@ -92,6 +116,7 @@ class DownloadController(controller.Controller[DownloadRecord]):
             now=self.clock(),
             settings=self.settings.worker,
             backoff_jitter=self.settings.admission.backoff_jitter,
+            shared_paths=shared,
         )
 
     # --- reconcile and admission ----------------------------------------------------------
@@ -109,6 +134,9 @@ class DownloadController(controller.Controller[DownloadRecord]):
                     break
                 observation = self._observation(record)
                 plan = transitions.decide(observation)
+                if plan.recheck_at is not None:
+                    delay = (plan.recheck_at - observation.now).total_seconds()
+                    self.queue.add_after(key, delay)
                 if plan.empty or not await self._execute(key, record, observation, plan):
                     break
         self.metrics.reconcile_duration.observe(time.perf_counter() - started)
@@ -255,9 +283,25 @@ class DownloadController(controller.Controller[DownloadRecord]):
                 archive=plan.cleanup_archive,
             )
             manifest["metadata"]["labels"][naming.LABEL_RUN] = str(plan.cleanup_round)
-            await self._create_pod(namespace, manifest)
+            try:
+                await self._create_pod(namespace, manifest)
+            except ApiError as exc:
+                if not _namespace_terminating(exc):
+                    raise
+                await self._give_up_cleanup(key, current, plan)
             wrote = True
         return wrote
+
+    async def _give_up_cleanup(self, key: Key, record: DownloadRecord, plan: Plan) -> None:
+        """No Pod can be created in a terminating namespace: release the finalizer now."""
+        observation = self._observation(record)
+        released = deletion.namespace_terminating(observation, plan.cleanup_paths)
+        logger.warning(
+            "%s/%s: namespace is being deleted; releasing the finalizer, files left: %s",
+            *key,
+            ", ".join(plan.cleanup_paths) or "none",
+        )
+        await self._execute(key, record, observation, released)
 
     async def _patch_metadata(
         self, key: Key, current: DownloadRecord, plan: Plan

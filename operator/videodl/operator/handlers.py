@@ -38,7 +38,11 @@ def register(registry: kopf.OperatorRegistry, runtime: Runtime) -> None:
 
     @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
-        kopfsetup.configure(settings, instance=runtime.settings.instance)
+        kopfsetup.configure(
+            settings,
+            instance=runtime.settings.instance,
+            clusterwide=not runtime.settings.watch.namespaces,
+        )
         try:
             await runtime.start()
         except StartupError as exc:

@@ -26,8 +26,13 @@ from videodl.reconcile.download import naming
 __all__ = ["NoDiffBase", "NoProgress", "configure", "connection_info"]
 
 
-def configure(settings: kopf.OperatorSettings, *, instance: str) -> None:
+def configure(settings: kopf.OperatorSettings, *, instance: str, clusterwide: bool) -> None:
     """kopf settings: no Events or state of its own, bounded watches, Pods selected by label."""
+    # Watching listed namespaces, kopf would stop a namespace's watch as soon as it looks
+    # deleted, before the operator saw its downloads' deletion and released their
+    # finalizers: the namespace would never finish deleting. The names are exact (no
+    # patterns), so kopf need not observe namespaces at all.
+    settings.scanning.disabled = not clusterwide
     settings.posting.enabled = False
     settings.persistence.diffbase_storage = NoDiffBase()
     settings.persistence.progress_storage = NoProgress()

@@ -20,6 +20,7 @@ from videodl.api import quantity
 from videodl.api._base import DNS_SUBDOMAIN_PATTERN
 from videodl.api.spec import Priority
 from videodl.reconcile.download import settings as worker_settings
+from videodl.workerapi import environment as worker_environment
 
 __all__ = ["OPTIONS", "Option", "lease_name"]
 
@@ -178,6 +179,10 @@ def _absolute_path(raw: str) -> str:
     return value.rstrip("/")
 
 
+def _networks(raw: str) -> tuple[str, ...]:
+    return worker_environment.parse_networks(raw)
+
+
 def _text(raw: str) -> str:
     return raw.strip()
 
@@ -263,6 +268,18 @@ OPTIONS: Final[tuple[Option, ...]] = (
            "seconds a stopped worker gets to leave a resumable partial file", "SECONDS"),
     Option("worker.scratch_dir", "--worker-scratch-dir", _absolute_path,
            "where worker Pods mount their scratch emptyDir", "PATH"),
+    Option("worker.allowed_networks", worker_environment.ALLOWED_NETWORKS_FLAG, _networks,
+           "comma-separated CIDRs workers may connect to besides public addresses, e.g. "
+           "127.0.0.0/8,::1/128; empty: public addresses only", "CIDR,..."),
+    Option("worker.unschedulable_grace_seconds", "--worker-unschedulable-grace-seconds",
+           _float(0, 3600), "how long a worker Pod no node fits may wait (for preemption) "
+           "before the download is Blocked and its slot freed", "SECONDS"),
+    Option("worker.start_timeout_seconds", "--worker-start-timeout-seconds",
+           _float(1, 86400), "longest a worker Pod may stay unstarted when Kubernetes gives "
+           "no reason", "SECONDS"),
+    Option("worker.blocked_retry_seconds", "--worker-blocked-retry-seconds",
+           _float(1, 3600), "seconds between two tries of a download whose worker could not "
+           "start (a missing Secret or claim); no attempt is used", "SECONDS"),
     Option("metrics.port", "--metrics-port", _int(0, 65535),
            "port of /metrics and /healthz (0 picks a free port)", "PORT"),
     Option("metrics.bind_address", "--metrics-bind-address", _text,

@@ -6,10 +6,13 @@ progress to the object's ``status.progress`` and ends with a JSON termination me
 (:mod:`videodl.workerapi.termination`) and an exit code per failure class
 (:mod:`videodl.workerapi.exitcodes`).
 
-``options`` (the spec as yt-dlp's parameters) is pure. Without I/O of their own, but not
-pure: ``classify`` (needs yt-dlp's exception types) and ``progress`` (throttling, with
-injectable clocks that default to the real ones). Modules doing I/O: ``paths`` (resolves
-symlinks), ``result`` (hashes files), ``archive`` (the download archive file), ``kube``
-(status patches through :mod:`videodl.kube.client`), ``signals`` (signal handlers),
-``download`` (runs yt-dlp) and ``__main__`` (exit).
+``options`` (the spec as yt-dlp's parameters) and ``egress`` (which addresses the worker
+may connect to) are pure. Without I/O of their own, but not pure: ``classify`` (needs
+yt-dlp's exception types), ``inputs`` (spec values refused before anything runs, with
+yt-dlp's parsers) and ``progress`` (throttling, with injectable clocks that default to the
+real ones). Modules doing I/O: ``paths`` (resolves symlinks), ``guard`` (the audit hook that
+checks every write, connection and program while yt-dlp runs), ``guarded`` (yt-dlp's
+``YoutubeDL`` with the guard built in), ``result`` (hashes files), ``archive`` (the download
+archive file), ``kube`` (status patches through :mod:`videodl.kube.client`), ``signals``
+(signal handlers), ``download`` (runs yt-dlp) and ``__main__`` (exit).
 """

@@ -33,6 +33,7 @@ from yt_dlp.utils import (
 )
 
 from videodl.api.status import FailureClass
+from videodl.worker.egress import EgressRefusedError
 from videodl.worker.paths import OutputPathRefusedError
 from videodl.worker.signals import Terminated
 from videodl.workerapi.environment import InvalidEnvironmentError
@@ -66,6 +67,8 @@ class Reason:
     GEO_RESTRICTED = "GeoRestricted"
     FORMAT_UNAVAILABLE = "FormatUnavailable"
     OUTPUT_PATH_REFUSED = "OutputPathRefused"
+    FILE_NAME_TOO_LONG = "FileNameTooLong"
+    EGRESS_REFUSED = "EgressRefused"
     OUTPUT_NOT_WRITABLE = "OutputNotWritable"
     POST_PROCESSING_FAILED = "PostProcessingFailed"
     INVALID_SPEC = "InvalidSpec"
@@ -198,6 +201,10 @@ def _by_os_error(error: OSError, message: str) -> Classification:
     # A cookies file that is not in Netscape format fails the same way on every attempt.
     if isinstance(error, http.cookiejar.LoadError):
         return Classification(_P, Reason.INVALID_COOKIES, message)
+    # The template makes a name the file system cannot hold; every attempt would.
+    if error.errno == errno.ENAMETOOLONG:
+        hint = "; cap long fields in spec.output.template, e.g. %(title).200B"
+        return Classification(_P, Reason.FILE_NAME_TOO_LONG, message + hint)
     if error.errno in _NO_SPACE_ERRNOS:
         return Classification(_T, Reason.STORAGE_FULL, message)
     if error.errno in _READ_ONLY_ERRNOS:
@@ -212,6 +219,8 @@ def _own_errors(chain: list[BaseException]) -> Classification | None:
             return Classification(_T, Reason.TERMINATED, f"attempt {exc or 'interrupted'}")
         if isinstance(exc, OutputPathRefusedError):
             return Classification(_P, Reason.OUTPUT_PATH_REFUSED, str(exc))
+        if isinstance(exc, EgressRefusedError):
+            return Classification(_P, Reason.EGRESS_REFUSED, str(exc))
         if isinstance(exc, InvalidEnvironmentError):
             reason = Reason.INVALID_SPEC if exc.bad_spec else Reason.INVALID_ENVIRONMENT
             return Classification(_P, reason, str(exc))

@@ -4,6 +4,10 @@
 the caller wants it, see ``__main__``): every failure is classified into the outcome's
 exit code and termination message. Progress goes to the sink passed in, which lets
 tests and local runs replace the Kubernetes sink.
+
+Before yt-dlp runs, the spec is checked (:mod:`.inputs`); while it runs, the attempt's
+guard (:mod:`.guard`, :mod:`.guarded`) confines every write to the output directory and
+every connection to the egress policy, and a refusal ends the attempt as ``Permanent``.
 """
 
 from __future__ import annotations
@@ -18,12 +22,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from yt_dlp import YoutubeDL
-from yt_dlp.postprocessor.common import PostProcessor
 from yt_dlp.utils import MEDIA_EXTENSIONS, DownloadError
 
-from videodl.worker import classify, options, paths, result
+from videodl.worker import classify, egress, guard, inputs, options, paths, result
 from videodl.worker.archive import DownloadArchive
-from videodl.worker.progress import GUARD_POSTPROCESSOR, ProgressReporter, ProgressSink
+from videodl.worker.guarded import GuardedYoutubeDL
+from videodl.worker.progress import ProgressReporter, ProgressSink
 from videodl.worker.signals import Terminated
 from videodl.workerapi import environment
 from videodl.workerapi.cleanup import ARCHIVE_FILE_NAME
@@ -71,31 +75,6 @@ class _Logger:
         _ytdlp_log.error("%s", classify.clean_message(message))
 
 
-class OutputGuardPP(PostProcessor):  # type: ignore[misc]  # yt-dlp ships no types
-    """Refuses a video whose file names would resolve outside the output directory.
-
-    Runs at yt-dlp's ``video`` stage: after the format is chosen and right before yt-dlp
-    prepares the same file names for writing.
-    """
-
-    _KINDS = ("", "temp", "subtitle", "thumbnail", "infojson", "description")
-
-    def __init__(self, downloader: YoutubeDL, output_dir: pathlib.Path) -> None:
-        super().__init__(downloader)
-        self._output_dir = output_dir
-
-    @classmethod
-    def pp_key(cls) -> str:
-        return GUARD_POSTPROCESSOR
-
-    def run(self, info: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
-        for kind in self._KINDS:
-            filename = self._downloader.prepare_filename(info, kind)
-            if filename:
-                paths.confine(filename, self._output_dir)
-        return [], info
-
-
 def _copy_cookies(job: Job) -> pathlib.Path | None:
     # yt-dlp writes the cookie jar back on exit and the Secret mount is read-only.
     if job.cookies_file is None:
@@ -135,10 +114,16 @@ def _skipped_files(ydl: YoutubeDL, info: Mapping[str, Any]) -> list[str]:
 
 
 def _download(job: Job, reporter: ProgressReporter) -> SuccessMessage:
+    # Everything the spec gets wrong fails here, before a connection or a file.
+    inputs.check(job.spec)
     paths.check_template(job.spec.output.template)
     output_dir = pathlib.Path(job.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    archive = DownloadArchive(output_dir / ARCHIVE_FILE_NAME, check=not job.spec.force)
+    archive_path = output_dir / ARCHIVE_FILE_NAME
+    # The archive is the worker's own file, read before the guard starts: a link planted
+    # in its place must not lead reads or appends elsewhere.
+    paths.confine(archive_path, output_dir)
+    archive = DownloadArchive(archive_path, check=not job.spec.force)
     cookie_file = _copy_cookies(job)
     runtime = options.Runtime(
         output_dir=job.output_dir,
@@ -149,10 +134,14 @@ def _download(job: Job, reporter: ProgressReporter) -> SuccessMessage:
         cookie_file=None if cookie_file is None else str(cookie_file),
     )
     params = options.build_params(job.spec, runtime)
+    attempt_guard = guard.Guard(
+        output_dir=output_dir,
+        policy=egress.Policy.of(job.allowed_networks),
+        writable_files=[] if cookie_file is None else [cookie_file],
+    )
     reporter.extracting()
     try:
-        with YoutubeDL(params) as ydl:
-            ydl.add_post_processor(OutputGuardPP(ydl, output_dir), when="video")
+        with guard.active(attempt_guard), GuardedYoutubeDL(params, guard=attempt_guard) as ydl:
             info = ydl.extract_info(job.spec.url, download=True)
             if info is None:
                 msg = f"yt-dlp returned no information for {job.spec.url}"

@@ -5,7 +5,8 @@ one client wrapper (:class:`videodl.kube.client.Client`), so the worker's servic
 needs nothing but ``patch`` on ``videodownloads/status``. Patches are sent from a
 background thread that always sends the newest update (older unsent ones are dropped),
 so a slow apiserver never slows the download down. Progress is best effort: a failed
-patch is logged, never fatal.
+patch is logged, never fatal. That thread is exempt from the worker's guard
+(:mod:`videodl.worker.guard`): the apiserver is exactly the kind of address it refuses.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from kubernetes import client as k8s
 from videodl.api.status import Progress
 from videodl.kube import login
 from videodl.kube.client import MERGE_PATCH, Client, download_path
+from videodl.worker import guard
 
 __all__ = ["PATCH_TIMEOUT_SECONDS", "KubernetesProgressSink", "connect", "progress_patch"]
 
@@ -72,6 +74,9 @@ class KubernetesProgressSink:
         self._thread.join(timeout_seconds)
 
     def _run(self) -> None:
+        # This thread talks to the apiserver, which the egress guard (meant for yt-dlp's
+        # connections) would refuse as a cluster-internal address.
+        guard.exempt_current_thread()
         while True:
             with self._wake:
                 while self._pending is None and not self._closed:

@@ -139,6 +139,9 @@ def build_params(spec: VideoDownloadSpec, runtime: Runtime) -> dict[str, Any]:
         "paths": {"home": runtime.output_dir},
         "restrictfilenames": spec.output.restrict_filenames,
         "windowsfilenames": False,
+        # Every error ends the attempt: the worker classifies it (and its guard's refusals
+        # must never be skipped over as a failed playlist entry).
+        "ignoreerrors": False,
         "continuedl": True,
         "nopart": False,
         "postprocessors": postprocessors(spec),
@@ -147,6 +150,11 @@ def build_params(spec: VideoDownloadSpec, runtime: Runtime) -> dict[str, Any]:
         # by the archive object itself, which still records the download).
         "overwrites": True if spec.force else None,
         "cachedir": False,
+        # yt-dlp's own downloaders for every protocol (HLS, DASH included), never ffmpeg
+        # or another program fetching by itself: the worker's egress guard checks Python's
+        # connections only, and refuses to let ffmpeg read a URL (see worker/guard.py).
+        "external_downloader": {"default": "native"},
+        "hls_prefer_native": True,
         "socket_timeout": SOCKET_TIMEOUT_SECONDS,
         "retries": RETRIES,
         "fragment_retries": RETRIES,

@@ -26,10 +26,7 @@ from typing import Any, Protocol
 
 from videodl.api.status import Progress, Stage
 
-__all__ = ["GUARD_POSTPROCESSOR", "ProgressReporter", "ProgressSink", "RecordingSink"]
-
-#: The worker's own pre-download check runs as a yt-dlp postprocessor; not a stage.
-GUARD_POSTPROCESSOR = "OutputGuard"
+__all__ = ["ProgressReporter", "ProgressSink", "RecordingSink"]
 
 
 class ProgressSink(Protocol):
@@ -134,7 +131,7 @@ class ProgressReporter:
 
     def on_postprocess(self, event: Mapping[str, Any]) -> None:
         """yt-dlp ``postprocessor_hooks`` entry point."""
-        if event.get("status") != "started" or event.get("postprocessor") == GUARD_POSTPROCESSOR:
+        if event.get("status") != "started":
             return
         self._speed = self._eta = None
         self._set_stage(Stage.POST_PROCESSING)

@@ -7,6 +7,7 @@ The operator imports the names when it builds the worker Pod; the worker parses 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import math
 import posixpath
@@ -18,6 +19,9 @@ from videodl.api.resource import parse_spec
 from videodl.api.spec import VideoDownloadSpec
 
 __all__ = [
+    "ALLOWED_NETWORKS",
+    "ALLOWED_NETWORKS_FLAG",
+    "ALLOWED_NETWORKS_OPERATOR_ENV",
     "ATTEMPT",
     "COOKIES_FILE",
     "DEFAULT_OUTPUT_DIR",
@@ -34,8 +38,10 @@ __all__ = [
     "TMP_DIR",
     "InvalidEnvironmentError",
     "Job",
+    "encode_networks",
     "encode_spec",
     "load",
+    "parse_networks",
 ]
 
 #: The VideoDownload's spec as JSON with the API's camelCase names (see encode_spec).
@@ -58,6 +64,12 @@ TERMINATION_MESSAGE_PATH: Final = "VIDEODL_TERMINATION_MESSAGE_PATH"
 TMP_DIR: Final = "VIDEODL_TMP_DIR"
 #: ``off`` disables status patches, for runs without a cluster.
 PROGRESS: Final = "VIDEODL_PROGRESS"
+#: Networks the worker may connect to besides public addresses: comma-separated CIDRs
+#: (``127.0.0.0/8,::1/128``); unset or empty allows public addresses only.
+ALLOWED_NETWORKS: Final = "VIDEODL_ALLOWED_NETWORKS"
+#: The operator's flag and variable that fill ``ALLOWED_NETWORKS`` (refusals name them).
+ALLOWED_NETWORKS_FLAG: Final = "--worker-allowed-networks"
+ALLOWED_NETWORKS_OPERATOR_ENV: Final = "VIDEODL_WORKER_ALLOWED_NETWORKS"
 
 DEFAULT_OUTPUT_DIR: Final = "/data"
 DEFAULT_PROGRESS_INTERVAL_SECONDS: Final = 5.0
@@ -93,6 +105,39 @@ class Job:
     cookies_file: str | None = None
     progress_interval_seconds: float = DEFAULT_PROGRESS_INTERVAL_SECONDS
     progress_enabled: bool = True
+    #: Networks the worker may connect to besides public addresses (normalised CIDRs).
+    allowed_networks: tuple[str, ...] = ()
+
+
+def parse_networks(raw: str) -> tuple[str, ...]:
+    """Comma-separated CIDRs as normalised strings, each once, in order.
+
+    Raises ValueError saying which entry is wrong and how to write it. A bare address is a
+    network of one (``/32``, ``/128``); host bits beside the prefix are refused rather than
+    guessed at.
+    """
+    networks: list[str] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            network = ipaddress.ip_network(item)
+        except ValueError:
+            try:
+                loose = ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                msg = f"{item!r} is not a network such as 10.0.0.0/8, 127.0.0.1 or ::1/128"
+                raise ValueError(msg) from None
+            msg = f"{item!r} has host bits set beside its prefix: write {loose}"
+            raise ValueError(msg) from None
+        if str(network) not in networks:
+            networks.append(str(network))
+    return tuple(networks)
+
+
+def encode_networks(networks: tuple[str, ...]) -> str:
+    """``networks`` as the value of ``VIDEODL_ALLOWED_NETWORKS``."""
+    return ",".join(networks)
 
 
 def encode_spec(spec: VideoDownloadSpec) -> str:
@@ -162,6 +207,10 @@ def load(environ: Mapping[str, str]) -> Job:
             "missing: the worker patches status.progress of this VideoDownload; "
             f"set it, or set {PROGRESS}=off to run without a cluster",
         )
+    try:
+        allowed_networks = parse_networks(environ.get(ALLOWED_NETWORKS, ""))
+    except ValueError as exc:
+        raise InvalidEnvironmentError(ALLOWED_NETWORKS, str(exc)) from None
     cookies = environ.get(COOKIES_FILE) or None
     if spec.cookies is not None and cookies is None:
         raise InvalidEnvironmentError(
@@ -182,4 +231,5 @@ def load(environ: Mapping[str, str]) -> Job:
             environ, PROGRESS_INTERVAL_SECONDS, DEFAULT_PROGRESS_INTERVAL_SECONDS
         ),
         progress_enabled=progress_enabled,
+        allowed_networks=allowed_networks,
     )

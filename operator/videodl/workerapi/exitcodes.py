@@ -25,7 +25,8 @@ class ExitCode(enum.IntEnum):
     TRANSIENT = 10
     #: The site is limiting us: HTTP 429, bot checks, "try again later".
     THROTTLED = 11
-    #: Retrying cannot help: 404, private or removed video, unsupported URL, bad template.
+    #: Retrying cannot help: 404, private or removed video, unsupported URL, bad spec,
+    #: a refused output path or connection.
     PERMANENT = 12
     #: A bug or an unexpected error in the worker itself; retried like Transient.
     INTERNAL_ERROR = 13

@@ -39,10 +39,6 @@ _SHORTEST_TEXT = 64
 class SuccessMessage(DownloadResult):
     """What the worker downloaded (or found already downloaded)."""
 
-    skipped: bool = Field(
-        default=False,
-        description="The download archive already recorded this video; nothing was fetched.",
-    )
     omitted_files: int = Field(
         default=0, ge=0, description="Side files left out of `files` to fit the message."
     )

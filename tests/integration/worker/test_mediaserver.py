@@ -114,6 +114,23 @@ class TestMedia:
             enclosure = items[0].find("enclosure")
             assert enclosure is not None
             assert enclosure.get("url") == server.url("/media/video.mp4")
+            assert ET.fromstring(body).findtext("./channel/title") == "show"
+
+    def test_feed_and_page_titles_can_be_chosen(self) -> None:
+        """?playlist= sets the feed's own title; ?thumbnail= sets a page's og:image."""
+        with MediaServer(MEDIA_CACHE) as server:
+            body = fetch(server, "/feed/show.rss?playlist=..&count=1")[2]
+            assert ET.fromstring(body).findtext("./channel/title") == ".."
+            page = fetch(server, "/page/titled.html?title=t&thumbnail=http%3A%2F%2F10.0.0.1%2Fa")
+            assert 'content="http://10.0.0.1/a"' in page[2].decode()
+
+    def test_redirect(self) -> None:
+        """/redirect?to=U answers 302 with U as its Location, wherever U points."""
+        with MediaServer(MEDIA_CACHE) as server:
+            target = "http://169.254.169.254/latest/meta-data/"
+            status, headers, body = fetch(server, "/redirect?to=" + target)
+            assert (status, headers["Location"], body) == (302, target, b"")
+            assert fetch(server, "/redirect")[0] == 404
 
 
 class TestMisbehaviour:

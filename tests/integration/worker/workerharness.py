@@ -27,6 +27,8 @@ from videodl_devkit.mediaserver import MediaServer
 
 #: Generated media is shared by test sessions (ensure_media locks and reuses it).
 MEDIA_CACHE = pathlib.Path(tempfile.gettempdir()) / "videodl-test-media"
+#: The media server listens on loopback, which the worker refuses unless it is allowed.
+LOOPBACK = "127.0.0.0/8,::1/128"
 
 
 @pytest.fixture
@@ -74,6 +76,7 @@ class Workspace:
             environment.TMP_DIR: str(self.tmp_dir),
             environment.TERMINATION_MESSAGE_PATH: str(self.termination_path),
             environment.PROGRESS_INTERVAL_SECONDS: "0",
+            environment.ALLOWED_NETWORKS: LOOPBACK,
         }
         values.update(extra)
         return values

@@ -14,11 +14,26 @@ _SAFE_SEGMENT = st.from_regex(r"[A-Za-z0-9 _%().\[\]-]{1,20}", fullmatch=True).f
     lambda s: s not in (".", "..")
 )
 
+_HOSTS = st.one_of(
+    st.from_regex(r"[a-z0-9]{1,20}(\.[a-z]{2,6}){1,2}", fullmatch=True),
+    st.ip_addresses(v=4).map(str),
+    st.ip_addresses(v=6).map(lambda address: f"[{address}]"),
+)
+_PORTS = st.one_of(st.just(""), st.integers(1, 65535).map(lambda port: f":{port}"))
+
+#: Valid URLs: http(s), a name, IPv4 or bracketed IPv6 host, any port from 1 to 65535
+#: or none, and a path, query or fragment that may hold "@" and ":".
 urls = st.builds(
-    lambda scheme, host, path: f"{scheme}://{host}{path}",
+    lambda scheme, host, port, rest: f"{scheme}://{host}{port}{rest}",
     st.sampled_from(["http", "https"]),
-    st.from_regex(r"[a-z0-9]{1,20}(\.[a-z]{2,6}){1,2}(:[0-9]{2,5})?", fullmatch=True),
-    st.from_regex(r"(/[A-Za-z0-9._~%!$&'()*+,;=:@?#-]{0,40})?", fullmatch=True),
+    _HOSTS,
+    _PORTS,
+    st.from_regex(r"([/?#][A-Za-z0-9._~%!$&'()*+,;=:@?#/é-]{0,40})?", fullmatch=True),
+)
+
+#: The control characters (Unicode's Cc): C0, DEL and C1.
+control_characters = st.sampled_from(
+    [chr(code) for code in range(0x20)] + [chr(code) for code in range(0x7F, 0xA0)]
 )
 
 relative_paths = (

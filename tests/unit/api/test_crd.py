@@ -90,10 +90,12 @@ class TestSchema:
         assert URL_IMMUTABLE.message.startswith("spec.url is immutable: create a new")
 
     def test_rule_messages_name_their_field(self) -> None:
-        """Every CEL message starts with the path of the field it is about."""
+        """Every CEL message starts with the path of the field it is about (for a rule on
+        each entry of a list, the list's path)."""
         for path, node in walk(SPEC, "spec"):
             for rule in node.get("x-kubernetes-validations", []):
-                assert rule["message"].startswith(path), (path, rule["message"])
+                field = path.removesuffix("[]")
+                assert rule["message"].startswith(field), (path, rule["message"])
 
     def test_explain_text_carries_bounds_and_defaults(self) -> None:
         """Descriptions in the CRD mention bounds and defaults for kubectl explain."""

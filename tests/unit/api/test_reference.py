@@ -37,6 +37,11 @@ class TestReference:
         assert "| `3` |" in row
         assert "Rule: spec.url is immutable: create a new VideoDownload" in DOC
 
+    def test_rules_on_list_entries_are_shown_in_the_lists_row(self) -> None:
+        """A rule on each entry of a list of strings appears in the list's row."""
+        row = next(line for line in DOC.splitlines() if line.startswith("| `languages` |"))
+        assert "Rule: spec.subtitles.languages entries may not contain control characters" in row
+
     def test_printer_columns_are_documented(self) -> None:
         """The kubectl columns table names every column."""
         for column in crd.PRINTER_COLUMNS:

@@ -140,11 +140,17 @@ class TestUrl:
             "http://127.0.0.1:8080/media/clip.mp4",
             "https://example.com",
             "https://example.com?list=1",
-            "https://user@example.com:8443/a/b#t=10",
+            "https://example.com:8443/a/b#t=10",
+            "https://example.com:1/",
+            "https://example.com:65535/",
+            "https://www.tiktok.com/@user/video/1?lang=en&at=@x",
+            "http://[::1]:8080/x",
+            "http://[2001:db8::1]/v.mp4",
+            "http://[::ffff:192.0.2.1]/",
         ],
     )
     def test_http_urls_are_accepted(self, url: str) -> None:
-        """Absolute http(s) URLs with a host are accepted."""
+        """Absolute http(s) URLs with a host (IPv6 in brackets) and a valid port are accepted."""
         assert VideoDownloadSpec.model_validate({"url": url}).url == url
 
     @pytest.mark.parametrize(
@@ -152,18 +158,69 @@ class TestUrl:
         [
             "ftp://example.com/video.mp4",
             "example.com/watch",
-            "https://",
-            "https:///path",
             "https://exa mple.com/",
             "https://example.com/a b",
+            "https://example.com/\x00",
+            "https://example.com/\x85",
+            "https://example.com\n",
             "HTTPS://example.com/",
             "file:///etc/passwd",
         ],
     )
     def test_other_urls_are_rejected_naming_the_field(self, url: str) -> None:
-        """Anything but an http(s) URL with a host is rejected with spec.url's rule."""
+        """Anything but an http(s) URL free of spaces and control characters is rejected
+        with spec.url's first rule."""
         (found,) = problems({"url": url})
         assert found.startswith("spec.url must be an http:// or https:// URL")
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://",
+            "https:///path",
+            "http:///x",
+            "http://:80/x",
+            "http://?q",
+            "http://[]/x",
+            "http://[1.2.3.4]/x",
+            "http://[::1/x",
+            "http://a[b]/x",
+            "http://a\\b/x",
+        ],
+    )
+    def test_urls_without_a_host_are_rejected(self, url: str) -> None:
+        """A URL with no host, or a malformed one, is rejected with the host rule."""
+        (found,) = problems({"url": url})
+        assert found.startswith("spec.url must name a host after the scheme")
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "http://127.0.0.1:99999/v.mp4",
+            "http://example.com:0/",
+            "http://example.com:65536/",
+            "http://example.com:/",
+            "http://example.com:080/",
+            "http://example.com:8o/",
+            "http://example.com:80:80/",
+            "http://[::1]:99999/",
+            "http://[::1]:80]/",
+        ],
+    )
+    def test_ports_outside_1_to_65535_are_rejected(self, url: str) -> None:
+        """A port that is not a number from 1 to 65535 is rejected with the port rule."""
+        (found,) = problems({"url": url})
+        assert found.startswith("spec.url has a port that is not a number from 1 to 65535")
+
+    @pytest.mark.parametrize(
+        "url",
+        ["https://user:secret@example.com/v.mp4", "https://user@example.com:8443/a", "http://@h/"],
+    )
+    def test_credentials_in_the_url_are_rejected(self, url: str) -> None:
+        """User names and passwords in the URL are rejected, pointing to spec.cookies."""
+        (found,) = problems({"url": url})
+        assert found.startswith("spec.url may not contain a user name or password")
+        assert "spec.cookies" in found
 
     def test_url_is_required(self) -> None:
         """A spec without url reports spec.url as missing."""
@@ -197,10 +254,15 @@ class TestOutputPaths:
             ({"template": "$HOME/x"}, "spec.output.template may not contain '$'"),
             ({"subPath": "/data"}, "spec.output.subPath must be a relative path"),
             ({"subPath": "shows/../.."}, "spec.output.subPath may not contain a '..'"),
+            ({"template": "%(id)s\x00.%(ext)s"}, "spec.output.template may not contain control"),
+            ({"template": "a\nb"}, "spec.output.template may not contain control"),
+            ({"subPath": "shows\t2024"}, "spec.output.subPath may not contain control"),
+            ({"subPath": "\x7f"}, "spec.output.subPath may not contain control"),
         ],
     )
     def test_escaping_paths_are_rejected(self, output: dict[str, str], message: str) -> None:
-        """Paths that could leave the volume are rejected, naming the field."""
+        """Paths that could leave the volume or hold control characters are rejected,
+        naming the field."""
         (found,) = problems({"url": URL, "output": output})
         assert found.startswith(message)
 
@@ -212,6 +274,49 @@ class TestOutputPaths:
         """Relative templates, dots inside names included, are accepted."""
         parsed = VideoDownloadSpec.model_validate({"url": URL, "output": {"template": template}})
         assert parsed.output.template == template
+
+
+class TestYtDlpStrings:
+    @pytest.mark.parametrize(
+        ("raw", "message"),
+        [
+            (
+                {"format": {"selector": "bv*+ba/b\x00"}},
+                "spec.format.selector may not contain control characters",
+            ),
+            (
+                {"subtitles": {"languages": ["en", "de\r"]}},
+                "spec.subtitles.languages[1]: spec.subtitles.languages entries may not contain "
+                "control characters",
+            ),
+            (
+                {"cookies": {"secretRef": {"name": "site", "key": "cookies.txt\n"}}},
+                "spec.cookies.secretRef.key: String should match pattern",
+            ),
+            (
+                {"cookies": {"secretRef": {"name": "site", "key": "..cookies"}}},
+                "spec.cookies.secretRef.key may not be '.' or start with '..'",
+            ),
+        ],
+    )
+    def test_bad_strings_for_yt_dlp_are_rejected(self, raw: dict[str, Any], message: str) -> None:
+        """Control characters in selectors, languages and the cookies key are rejected,
+        naming the field (and the entry, for a list)."""
+        (found,) = problems({"url": URL, **raw})
+        assert found.startswith(message)
+
+    def test_ordinary_selectors_and_languages_are_accepted(self) -> None:
+        """Selectors and language patterns with yt-dlp's punctuation are accepted."""
+        parsed = VideoDownloadSpec.model_validate(
+            {
+                "url": URL,
+                "format": {"selector": "bv*[height<=1080][vcodec^=avc1]+ba/b"},
+                "subtitles": {"languages": ["en.*", "de", "all", "-live_chat"]},
+            }
+        )
+        assert parsed.format.selector == "bv*[height<=1080][vcodec^=avc1]+ba/b"
+        assert parsed.subtitles is not None
+        assert parsed.subtitles.languages == ["en.*", "de", "all", "-live_chat"]
 
 
 class TestRetry:

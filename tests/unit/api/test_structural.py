@@ -122,3 +122,9 @@ class TestValueViolations:
         assert any(p.startswith("<root>.s:") and "maxLength" in p for p in problems)
         assert any(p.startswith("<root>.l:") for p in problems)
         assert any(p.startswith("<root>.l[1]:") for p in problems)
+
+    def test_patterns_end_at_the_end_of_the_text_as_in_re2(self) -> None:
+        """A pattern's final `$` does not match before a trailing newline, as the apiserver's."""
+        node = {"type": "string", "pattern": "^[a-z]+$"}
+        assert structural.value_violations("abc", node) == []
+        assert structural.value_violations("abc\n", node) != []

@@ -1,9 +1,29 @@
-"""A policy check over rendered manifests, standing in for kube-linter's default checks.
+"""The policy checks over rendered manifests that no tool run here covers.
 
-kube-linter cannot be built here (its module host is not served by the Go module proxy), so
-this module checks the same rules, one function per kube-linter check, named after it. Each
-returns a list of findings; an empty list means the manifests pass. Pure: manifests in,
-findings out.
+kube-score (tests/unit/chart/kubescore.py, test_kube_score.py) checks the chart; kube-linter
+cannot be built here (the Go module proxy refuses its module host). These are kube-linter's
+default checks that kube-score lacks, one function each, named after the kube-linter check:
+
+- ``privilege-escalation-container`` (allowPrivilegeEscalation false, no added capability)
+  and ``drop-net-raw-capability``: kube-score's security checks are only privileged, UID/GID,
+  read-only root and seccomp.
+- ``host-network``/``host-pid``/``host-ipc``: kube-score does not look at host namespaces.
+- ``liveness-port``/``readiness-port``: kube-score wants probes, never checks their port.
+- ``default-service-account``/``non-existent-service-account``: kube-score ignores accounts.
+- ``env-var-secret``: kube-score only finds duplicated variables.
+- ``pdb-max-unavailable``/``pdb-min-available``: kube-score wants a budget with a policy,
+  not one that lets a drain proceed.
+- ``invalid-target-ports``: kube-score's service-targets-pod matches the selector only.
+- ``dangling-servicemonitor``: kube-score does not read ServiceMonitors.
+
+checkov (tried, not used: see docs/install.md) covers the first two. Gone, since kube-score
+checks them: privileged-container, run-as-non-root, no-read-only-root-fs,
+unset-*-requirements, latest-tag, no-*-probe, mismatching-selector, no-anti-affinity,
+no-pod-disruption-budget, dangling-service. Gone, since test_rbac.py pins every grant to the
+exact set the code uses: cluster-admin-role-binding, wildcard-in-rules, access-to-secrets.
+
+Each check returns a list of findings; an empty list means the manifests pass. Pure:
+manifests in, findings out.
 """
 
 from __future__ import annotations
@@ -76,16 +96,6 @@ def _template_labels(manifest: Manifest) -> Mapping[str, str]:
     return (template.get("metadata") or {}).get("labels") or {}
 
 
-def privileged_container(manifests: Sequence[Manifest]) -> list[Finding]:
-    """No container runs privileged."""
-    return [
-        Finding("privileged-container", _container_ref(m, c), "securityContext.privileged is true")
-        for m in manifests
-        for _, c in _containers(m)
-        if (c.get("securityContext") or {}).get("privileged") is True
-    ]
-
-
 def privilege_escalation_container(manifests: Sequence[Manifest]) -> list[Finding]:
     """Every container sets allowPrivilegeEscalation: false and adds no capability."""
     findings = []
@@ -129,95 +139,6 @@ def drop_net_raw_capability(manifests: Sequence[Manifest]) -> list[Finding]:
     return findings
 
 
-def run_as_non_root(manifests: Sequence[Manifest]) -> list[Finding]:
-    """Every container runs as non-root: runAsNonRoot or a non-zero runAsUser, pod or container."""
-    findings = []
-    for m in manifests:
-        for pod, c in _containers(m):
-            pod_context = pod.get("securityContext") or {}
-            context = c.get("securityContext") or {}
-            non_root = context.get("runAsNonRoot", pod_context.get("runAsNonRoot"))
-            user = context.get("runAsUser", pod_context.get("runAsUser"))
-            if user == 0 or (non_root is not True and not user):
-                findings.append(
-                    Finding(
-                        "run-as-non-root",
-                        _container_ref(m, c),
-                        "needs runAsNonRoot: true or a non-zero runAsUser",
-                    )
-                )
-    return findings
-
-
-def no_read_only_root_fs(manifests: Sequence[Manifest]) -> list[Finding]:
-    """Every container has a read-only root file system."""
-    return [
-        Finding(
-            "no-read-only-root-fs",
-            _container_ref(m, c),
-            "securityContext.readOnlyRootFilesystem must be true",
-        )
-        for m in manifests
-        for _, c in _containers(m)
-        if (c.get("securityContext") or {}).get("readOnlyRootFilesystem") is not True
-    ]
-
-
-def unset_requirements(manifests: Sequence[Manifest]) -> list[Finding]:
-    """Every container requests and limits both CPU and memory."""
-    findings = []
-    for m in manifests:
-        for _, c in _containers(m):
-            resources = c.get("resources") or {}
-            for kind in ("requests", "limits"):
-                for resource in ("cpu", "memory"):
-                    if not (resources.get(kind) or {}).get(resource):
-                        findings.append(
-                            Finding(
-                                f"unset-{resource}-requirements",
-                                _container_ref(m, c),
-                                f"resources.{kind}.{resource} is not set",
-                            )
-                        )
-    return findings
-
-
-def latest_tag(manifests: Sequence[Manifest]) -> list[Finding]:
-    """Every image is pinned by a tag other than latest, or by a digest."""
-    findings = []
-    for m in manifests:
-        for _, c in _containers(m):
-            image = str(c.get("image") or "")
-            if "@sha256:" in image:
-                continue
-            last = image.rsplit("/", 1)[-1]
-            tag = last.split(":", 1)[1] if ":" in last else ""
-            if tag in ("", "latest"):
-                findings.append(
-                    Finding("latest-tag", _container_ref(m, c), f"image {image!r} is not pinned")
-                )
-    return findings
-
-
-def no_liveness_or_readiness_probe(manifests: Sequence[Manifest]) -> list[Finding]:
-    """Every long-running container has a liveness and a readiness probe."""
-    findings = []
-    for m in manifests:
-        if m.get("kind") == "Job":
-            continue
-        for _, c in _containers(m):
-            for probe in ("livenessProbe", "readinessProbe"):
-                if not c.get(probe):
-                    findings.append(
-                        Finding(
-                            f"no-{probe.removesuffix('Probe')}-probe",
-                            _container_ref(m, c),
-                            f"{probe} is not set",
-                        )
-                    )
-    return findings
-
-
 def probe_port(manifests: Sequence[Manifest]) -> list[Finding]:
     """Every httpGet/tcpSocket probe names a port the container declares."""
     findings = []
@@ -254,20 +175,6 @@ def host_namespaces(manifests: Sequence[Manifest]) -> list[Finding]:
     return findings
 
 
-def mismatching_selector(manifests: Sequence[Manifest]) -> list[Finding]:
-    """Every workload's selector matches its own Pod template's labels."""
-    findings = []
-    for m in manifests:
-        if _pod_template(m) is None or m.get("kind") == "Job":
-            continue
-        selector = ((m.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-        if not _selects(selector, _template_labels(m)):
-            findings.append(
-                Finding("mismatching-selector", _ref(m), "selector does not match the template")
-            )
-    return findings
-
-
 def service_account(manifests: Sequence[Manifest]) -> list[Finding]:
     """Workloads use a named ServiceAccount that the manifests create in the same namespace."""
     accounts = {
@@ -296,41 +203,6 @@ def service_account(manifests: Sequence[Manifest]) -> list[Finding]:
     return findings
 
 
-def cluster_admin_role_binding(manifests: Sequence[Manifest]) -> list[Finding]:
-    """No binding grants the cluster-admin ClusterRole."""
-    return [
-        Finding("cluster-admin-role-binding", _ref(m), "binds cluster-admin")
-        for m in manifests
-        if m.get("kind") in ("ClusterRoleBinding", "RoleBinding")
-        and (m.get("roleRef") or {}).get("name") == "cluster-admin"
-    ]
-
-
-def wildcard_in_rules(manifests: Sequence[Manifest]) -> list[Finding]:
-    """No RBAC rule uses "*" for verbs, resources or API groups."""
-    findings = []
-    for m in manifests:
-        if m.get("kind") not in ("Role", "ClusterRole"):
-            continue
-        for rule in m.get("rules") or []:
-            for field in ("verbs", "resources", "apiGroups"):
-                if "*" in (rule.get(field) or []):
-                    findings.append(Finding("wildcard-in-rules", _ref(m), f"{field} has '*'"))
-    return findings
-
-
-def access_to_secrets(manifests: Sequence[Manifest]) -> list[Finding]:
-    """No Role or ClusterRole reads Secrets."""
-    return [
-        Finding("access-to-secrets", _ref(m), f"{rule.get('verbs')} on secrets")
-        for m in manifests
-        if m.get("kind") in ("Role", "ClusterRole")
-        for rule in m.get("rules") or []
-        if "secrets" in (rule.get("resources") or [])
-        and {"get", "list", "watch"} & set(rule.get("verbs") or [])
-    ]
-
-
 def env_var_secret(manifests: Sequence[Manifest]) -> list[Finding]:
     """No environment variable whose name suggests a secret has a literal value."""
     markers = ("SECRET", "PASSWORD", "TOKEN", "APIKEY", "API_KEY")
@@ -343,75 +215,38 @@ def env_var_secret(manifests: Sequence[Manifest]) -> list[Finding]:
     ]
 
 
-def no_anti_affinity(manifests: Sequence[Manifest]) -> list[Finding]:
-    """A workload with more than one replica spreads them with a Pod anti-affinity."""
-    findings = []
-    for m in manifests:
-        if m.get("kind") not in ("Deployment", "StatefulSet") or _replicas(m) < 2:
-            continue
-        affinity = (((_pod_template(m) or {}).get("spec") or {}).get("affinity") or {}).get(
-            "podAntiAffinity"
-        ) or {}
-        terms = [
-            *(affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or []),
-            *(
-                t.get("podAffinityTerm") or {}
-                for t in affinity.get("preferredDuringSchedulingIgnoredDuringExecution") or []
-            ),
-        ]
-        labels = _template_labels(m)
-        if not any(
-            _selects((t.get("labelSelector") or {}).get("matchLabels") or {}, labels) for t in terms
-        ):
-            findings.append(
-                Finding(
-                    "no-anti-affinity",
-                    _ref(m),
-                    f"{_replicas(m)} replicas without an anti-affinity on their own labels",
-                )
-            )
-    return findings
-
-
 def pod_disruption_budget(manifests: Sequence[Manifest]) -> list[Finding]:
-    """Every Deployment's Pods are covered by a PodDisruptionBudget that lets a drain proceed."""
-    budgets = [m for m in manifests if m.get("kind") == "PodDisruptionBudget"]
+    """No PodDisruptionBudget blocks every drain (kube-linter's pdb-* checks)."""
     findings = []
-    for budget in budgets:
+    for budget in manifests:
+        if budget.get("kind") != "PodDisruptionBudget":
+            continue
         spec = budget.get("spec") or {}
         if spec.get("maxUnavailable") in (0, "0%"):
             findings.append(
                 Finding("pdb-max-unavailable", _ref(budget), "maxUnavailable 0 blocks every drain")
             )
-    for m in manifests:
-        if m.get("kind") != "Deployment":
+        minimum = spec.get("minAvailable")
+        if not isinstance(minimum, int):
             continue
-        labels = _template_labels(m)
-        covering = [
-            b
-            for b in budgets
-            if _namespace(b) == _namespace(m)
-            and _selects(
-                ((b.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}, labels
+        selector = (spec.get("selector") or {}).get("matchLabels") or {}
+        findings += [
+            Finding(
+                "pdb-min-available",
+                _ref(budget),
+                f"minAvailable {minimum} >= {_replicas(m)} replicas blocks every drain",
             )
+            for m in manifests
+            if m.get("kind") == "Deployment"
+            and _namespace(m) == _namespace(budget)
+            and _selects(selector, _template_labels(m))
+            and minimum >= _replicas(m) > 0
         ]
-        if not covering:
-            findings.append(Finding("no-pod-disruption-budget", _ref(m), "no PDB selects its Pods"))
-        for budget in covering:
-            minimum = (budget.get("spec") or {}).get("minAvailable")
-            if isinstance(minimum, int) and minimum >= _replicas(m) > 0:
-                findings.append(
-                    Finding(
-                        "pdb-min-available",
-                        _ref(budget),
-                        f"minAvailable {minimum} >= {_replicas(m)} replicas blocks every drain",
-                    )
-                )
     return findings
 
 
-def dangling_service(manifests: Sequence[Manifest]) -> list[Finding]:
-    """Every Service selects the Pods of some workload, on a port they declare."""
+def invalid_target_ports(manifests: Sequence[Manifest]) -> list[Finding]:
+    """Every Service port targets a port that the Pods it selects declare."""
     findings = []
     workloads = [m for m in manifests if _pod_template(m) is not None]
     for service in manifests:
@@ -419,16 +254,11 @@ def dangling_service(manifests: Sequence[Manifest]) -> list[Finding]:
             continue
         spec = service.get("spec") or {}
         selector = spec.get("selector") or {}
-        namespace = (service.get("metadata") or {}).get("namespace")
         targets = [
             w
             for w in workloads
-            if (w.get("metadata") or {}).get("namespace") == namespace
-            and _selects(selector, _template_labels(w))
+            if _namespace(w) == _namespace(service) and _selects(selector, _template_labels(w))
         ]
-        if not targets:
-            findings.append(Finding("dangling-service", _ref(service), "selects no Pods"))
-            continue
         ports = {
             p.get(key)
             for w in targets
@@ -438,7 +268,7 @@ def dangling_service(manifests: Sequence[Manifest]) -> list[Finding]:
         }
         for port in spec.get("ports") or []:
             target = port.get("targetPort", port.get("port"))
-            if target not in ports:
+            if targets and target not in ports:
                 findings.append(
                     Finding(
                         "invalid-target-ports",
@@ -484,25 +314,14 @@ def dangling_servicemonitor(manifests: Sequence[Manifest]) -> list[Finding]:
 
 
 CHECKS: tuple[Callable[[Sequence[Manifest]], list[Finding]], ...] = (
-    privileged_container,
     privilege_escalation_container,
     drop_net_raw_capability,
-    run_as_non_root,
-    no_read_only_root_fs,
-    unset_requirements,
-    latest_tag,
-    no_liveness_or_readiness_probe,
-    probe_port,
     host_namespaces,
-    mismatching_selector,
+    probe_port,
     service_account,
-    cluster_admin_role_binding,
-    wildcard_in_rules,
-    access_to_secrets,
     env_var_secret,
-    no_anti_affinity,
     pod_disruption_budget,
-    dangling_service,
+    invalid_target_ports,
     dangling_servicemonitor,
 )
 

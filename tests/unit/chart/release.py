@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from videodl_devkit import testing
+
 from . import rendering
 
 if TYPE_CHECKING:
@@ -60,6 +62,8 @@ def process_node_values(release: str, metrics_port: int) -> dict[str, Any]:
         "workers": {
             "command": [python, "-m", "videodl.worker"],
             "cleanupCommand": [python, "-m", "videodl.cleanup"],
+            # The tests' media server is on loopback, which workers refuse otherwise.
+            "allowedNetworks": testing.LOOPBACK_NETWORKS.split(","),
         },
         "metrics": {"port": metrics_port},
         "admission": {"intervalSeconds": 0.5},

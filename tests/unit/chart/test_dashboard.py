@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pathlib
+import re
 import shutil
 import subprocess
+from typing import Any
 
 import pytest
 import yaml
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from tests.unit.monitoring import promql
 
 from videodl.breaker.metrics import BreakerMetrics
 from videodl.operator.metrics import Metrics
@@ -58,6 +61,45 @@ def test_missing_metric_is_reported() -> None:
     board = dashboard.load()
     board["panels"][1]["targets"][0]["expr"] = "sum(rate(videodl_nonexistent_total[5m]))"
     assert dashboard.missing_metrics(board, _operator_exposition()) == {"videodl_nonexistent_total"}
+
+
+def _queries_and_legends(board: dict[str, Any]) -> list[tuple[str, str]]:
+    """(query, legend) of every panel target, Grafana's macros substituted."""
+    found = []
+    for panel in dashboard.panels(board):
+        for target in panel.get("targets", []):
+            expr = target["expr"]
+            for macro, value in dashboard.GRAFANA_MACROS.items():
+                expr = expr.replace(macro, value)
+            found.append((expr, target.get("legendFormat", "")))
+    return found
+
+
+def test_every_query_uses_exported_labels_and_values() -> None:
+    """Each label a query matches, groups by or puts in a legend is one of its series' labels
+    (or a scrape's target label), and each value it matches is one they are exported with."""
+    board = dashboard.load()
+    known = promql.universe(_operator_exposition())
+    queries = _queries_and_legends(board)
+    assert len(queries) >= 10
+    assert promql.all_problems(queries, known) == {}
+    variables = [v["query"]["query"] for v in board["templating"]["list"] if v["type"] == "query"]
+    for query in variables:
+        match = re.fullmatch(r"label_values\((\w+), (\w+)\)", query)
+        assert match, query
+        assert match[2] in known.label_names(match[1]), query
+
+
+def test_an_unknown_label_or_value_is_reported() -> None:
+    """Grouping by a label the series lack, or matching a value never exported, is reported."""
+    known = promql.universe(_operator_exposition())
+    assert promql.problems("max by (prio) (videodl_queue_depth)", known) == [
+        "'prio' is a label of none of the series it selects"
+    ]
+    (problem,) = promql.problems('sum(videodl_downloads_total{result="success"})', known)
+    assert "result='success'" in problem
+    (problem,) = promql.problems("max(videodl_queue_depth)", known, "{{site}}")
+    assert "'site'" in problem
 
 
 def test_every_panel_queries_a_videodl_metric() -> None:

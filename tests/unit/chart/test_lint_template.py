@@ -32,7 +32,7 @@ def test_helm_lint_strict_passes(values: dict[str, Any], tmp_path: pathlib.Path)
 
 
 def test_default_render_has_the_expected_objects() -> None:
-    """Default values render the operator, its RBAC, the classes, breaker, Service and PDB."""
+    """Default values render the operator, RBAC, worker policy, classes, breaker, Service, PDB."""
     kinds = sorted(m["kind"] for m in rendering.render())
     assert kinds == sorted(
         [
@@ -44,6 +44,8 @@ def test_default_render_has_the_expected_objects() -> None:
             "ClusterRoleBinding",
             "ClusterRole",  # worker
             "RoleBinding",  # worker
+            "ValidatingAdmissionPolicy",  # worker status
+            "ValidatingAdmissionPolicyBinding",
             "Role",  # breaker ConfigMap
             "RoleBinding",
             "ConfigMap",  # breaker

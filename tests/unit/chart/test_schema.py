@@ -77,6 +77,10 @@ BAD_VALUES: dict[str, tuple[dict[str, Any], list[str]]] = {
         {"workers": {"networkPolicy": {"egressExcept": ["10.0.0.0"]}}},
         ["at '/workers/networkPolicy/egressExcept/0'", "does not match pattern"],
     ),
+    "allowed network without a prefix": (
+        {"workers": {"allowedNetworks": ["127.0.0.1"]}},
+        ["at '/workers/allowedNetworks/0'", "does not match pattern"],
+    ),
     "breaker ratio of zero": (
         {"breaker": {"failureRatio": 0}},
         ["at '/breaker/failureRatio'", "exclusiveMinimum"],

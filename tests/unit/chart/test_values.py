@@ -92,6 +92,7 @@ def test_default_values_equal_the_operator_defaults() -> None:
     assert loaded.worker.termination_grace_seconds == defaults.worker.termination_grace_seconds
     assert loaded.worker.default_claim == defaults.worker.default_claim
     assert loaded.worker.scratch_dir == defaults.worker.scratch_dir
+    assert loaded.worker.allowed_networks == defaults.worker.allowed_networks == ()
     assert loaded.metrics == defaults.metrics
     assert loaded.breaker == dataclasses.replace(
         defaults.breaker, configmap_namespace=rendering.NAMESPACE
@@ -122,6 +123,7 @@ CHANGED: dict[str, Any] = {
         "progressIntervalSeconds": 1.5,
         "terminationGraceSeconds": 9,
         "scratchDir": "/scratch",
+        "allowedNetworks": ["10.20.0.0/16", "fd00:1::/64"],
         "serviceAccount": {"name": "downloader"},
     },
     "priorityClasses": {
@@ -176,6 +178,7 @@ def test_changed_values_reach_the_operator() -> None:
     assert worker.progress_interval_seconds == 1.5
     assert worker.termination_grace_seconds == 9
     assert worker.scratch_dir == "/scratch"
+    assert worker.allowed_networks == ("10.20.0.0/16", "fd00:1::/64")
     assert worker.service_account == "downloader"
     names = dict(default_priority_class_names())
     names[Priority.CRITICAL] = "urgent"

@@ -1,10 +1,10 @@
 """The condition and health tables of the docs agree with the code that computes them.
 
-architecture.md and gitops.md tabulate Ready, Reconciling and Stalled per phase and what
-kstatus concludes; gitops.md also tabulates what the shipped Argo CD health check returns.
-Each row is recomputed here: the conditions with :func:`videodl.core.conditions.compute`,
-kstatus with :func:`videodl.core.conditions.kstatus`, and the health with the Lua script run
-by a real Lua interpreter.
+architecture.md, operator.md and gitops.md tabulate Ready, Reconciling and Stalled per phase;
+gitops.md also tabulates what kstatus concludes and what the shipped Argo CD health check
+returns. Each row is recomputed here: the conditions with
+:func:`videodl.core.conditions.compute`, kstatus with the library itself (``hack/kstatus``),
+and the health with the shipped ``health.lua`` under Lua 5.1, on its upstream-style test cases.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import datetime
 import re
 from typing import Any
 
-import lupa
 import pytest
+from tests.unit.gitops import argocd, documented, kstatus
 
 from videodl.api.status import Phase
 from videodl.core import conditions
@@ -23,7 +23,7 @@ from . import markdown
 
 ARCHITECTURE = markdown.DOCS / "architecture.md"
 GITOPS = markdown.DOCS / "gitops.md"
-HEALTH_LUA = markdown.DOCS / "gitops" / "argocd-health.lua"
+OPERATOR = markdown.DOCS / "operator.md"
 NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 PHASES = {p.value for p in Phase}
 
@@ -47,7 +47,13 @@ def sample(phase: str, *, generation: int = 1, observed: int = 1) -> dict[str, A
     if phase == "Failed":
         status["lastFailure"] = {"class": "Permanent", "reason": "HTTPError404", "message": "gone"}
     metadata = {"name": "v", "namespace": "n", "generation": generation}
-    return {"metadata": metadata, "spec": {"url": "https://example.org/v.mp4"}, "status": status}
+    return {
+        "apiVersion": "videodl.dev/v1alpha1",
+        "kind": "VideoDownload",
+        "metadata": metadata,
+        "spec": {"url": "https://example.org/v.mp4"},
+        "status": status,
+    }
 
 
 def condition_tables(text: str) -> list[list[list[str]]]:
@@ -75,7 +81,7 @@ def condition_mismatches(table: list[list[str]]) -> list[str]:
 
 
 class TestConditionTables:
-    @pytest.mark.parametrize("document", [ARCHITECTURE, GITOPS], ids=lambda p: p.name)
+    @pytest.mark.parametrize("document", [ARCHITECTURE, OPERATOR, GITOPS], ids=lambda p: p.name)
     def test_tables_match_the_conditions_written(self, document: Any) -> None:
         """Every phase row shows the Ready, Reconciling and Stalled values the operator writes."""
         tables = condition_tables(document.read_text(encoding="utf-8"))
@@ -94,81 +100,75 @@ class TestConditionTables:
         assert condition_mismatches(table) == ["Failed: Reconciling shown True, written False"]
 
 
-def _special_object(cell: str) -> dict[str, Any] | None:
-    """The sample object a non-phase row of gitops.md describes, if any."""
-    if "no status" in cell:
+def special_object(key: str) -> dict[str, Any]:
+    """The sample object of a gitops.md row about an object without a phase to name."""
+    if key == documented.NO_STATUS:
         return {"metadata": {"name": "v", "generation": 1}, "spec": {"url": "https://x/y"}}
-    if "deleted" in cell:
+    if key == documented.DELETING:
         obj = sample("Running")
         obj["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
         return obj
-    if "observedGeneration" in cell:
-        return sample("Succeeded", generation=2, observed=1)
-    return None
+    assert key == documented.STALE, key
+    return sample("Succeeded", generation=2, observed=1)
 
 
-def rows_with_objects(table: list[list[str]]) -> list[tuple[str, list[str], dict[str, Any]]]:
-    """(label, row, sample object) for every row; a row describing nothing known fails."""
-    found = []
-    for row in table[1:]:
-        phases = phases_of(row[0])
-        if phases:
-            found.extend((phase, row, sample(phase)) for phase in phases)
-            continue
-        special = _special_object(row[0])
-        assert special is not None, f"gitops.md row {row[0]!r} describes no object the test knows"
-        found.append((row[0], row, special))
-    return found
+def sample_for(key: str) -> dict[str, Any]:
+    """The sample object of a row of gitops.md's tables."""
+    return sample(key) if key in PHASES else special_object(key)
+
+
+#: What Flux's health check does with each kstatus status.
+FLUX = {"Current": "passes", "InProgress": "waits", "Failed": "fails", "Terminating": ""}
 
 
 class TestKstatusTable:
-    def test_kstatus_column_matches(self) -> None:
-        """The kstatus column is what kstatus's rules conclude for each row's object."""
-        (table,) = condition_tables(GITOPS.read_text(encoding="utf-8"))
-        column = table[0].index("kstatus")
-        rows = rows_with_objects(table)
-        assert len(rows) == len(PHASES) + 2
-        for label, row, obj in rows:
-            (shown,) = markdown.code_spans(row[column])
-            assert shown == conditions.kstatus(obj).value, label
+    def test_kstatus_column_is_what_the_library_concludes(self) -> None:
+        """The kstatus column is what kstatus itself concludes for each row's object."""
+        promised = documented.kstatus_table()
+        assert set(promised) == PHASES | set(documented.SPECIAL)
+        answers = kstatus.compute_all([sample_for(key) for key in promised])
+        assert dict(zip(promised, (a.status for a in answers), strict=True)) == promised
 
+    def test_flux_column_follows_from_kstatus(self) -> None:
+        """Current passes, InProgress waits, Failed fails a Flux health check."""
+        (table,) = [
+            t
+            for t in markdown.tables(GITOPS.read_text(encoding="utf-8"))
+            if "Flux health check" in t[0]
+        ]
+        for row in table[1:]:
+            (status,) = markdown.code_spans(row[4])
+            assert row[5].split(" (")[0] == FLUX[status], row
 
-def argo_health(obj: dict[str, Any]) -> tuple[str, str]:
-    """Run the shipped health.lua as Argo CD does: ``obj`` global, a table returned."""
-    runtime = lupa.LuaRuntime(unpack_returned_tuples=True)
-
-    def to_lua(value: Any) -> Any:
-        if isinstance(value, dict):
-            return runtime.table_from({k: to_lua(v) for k, v in value.items()})
-        if isinstance(value, list):
-            return runtime.table_from([to_lua(v) for v in value])
-        return value
-
-    runtime.globals().obj = to_lua(obj)
-    result = runtime.execute(HEALTH_LUA.read_text(encoding="utf-8"))
-    return str(result["status"]), str(result["message"])
+    def test_a_wrong_claim_is_caught(self) -> None:
+        """Were Suspended all False, as it once was, kstatus would say InProgress, not Current."""
+        obj = sample("Suspended")
+        for condition in obj["status"]["conditions"]:
+            condition["status"] = "False"
+        assert kstatus.compute(obj) == "InProgress"
 
 
 class TestArgoTable:
-    def _table(self) -> list[list[str]]:
-        section = markdown.section(GITOPS.read_text(encoding="utf-8"), "Argo CD")
-        (table,) = [t for t in markdown.tables(section) if t[0][:2] == ["Object", "Health"]]
-        return table
+    def test_health_column_matches_the_upstream_test_cases(self) -> None:
+        """Each row's health is what health_test.yaml expects for the objects of that row."""
+        promised = documented.health_table()
+        assert set(promised) == PHASES | set(documented.SPECIAL)
+        for case in argocd.cases():
+            obj = argocd.load(argocd.VIDEODOWNLOAD / case.input_path)
+            key = documented.row_key(obj)
+            assert case.expected.status == promised[key], case.input_path
 
-    def test_health_column_matches_the_script(self) -> None:
-        """Each row's health is what argocd-health.lua returns for such an object."""
-        table = self._table()
-        rows = rows_with_objects(table)
-        assert sorted(label for label, _, _ in rows if label in PHASES) == sorted(PHASES)
-        for label, row, obj in rows:
-            (shown,) = markdown.code_spans(row[1])
-            assert shown == argo_health(obj)[0], label
+    def test_health_column_matches_the_script_on_computed_objects(self) -> None:
+        """Each row's health is also what health.lua returns for the row's sample object."""
+        for key, shown in documented.health_table().items():
+            assert argocd.health(sample_for(key)).status == shown, key
 
     def test_running_message_shows_the_percentage(self) -> None:
         """The documented `Running (42%)` message is what the script writes."""
-        row = next(r for r in self._table() if phases_of(r[0]) == ["Running"])
+        section = markdown.section(GITOPS.read_text(encoding="utf-8"), "Argo CD")
+        row = next(r for t in markdown.tables(section) for r in t if phases_of(r[0]) == ["Running"])
         assert "`Running (42%)`" in row[2]
-        assert argo_health(sample("Running"))[1] == "Running (42%)"
+        assert argocd.health(sample("Running")).message == "Running (42%)"
 
 
 class TestStateDiagram:

@@ -1,91 +1,132 @@
-"""The shipped Argo CD health check, run by a real Lua interpreter on objects in every phase."""
+"""The Argo CD health check in Argo CD's layout, run under Lua 5.1 as TestLuaHealthScript does.
+
+Every case of ``health_test.yaml`` runs ``health.lua`` on its ``testdata`` object and must
+return exactly the expected status and message; the test objects cover every phase and are
+what the operator writes.
+"""
 
 from __future__ import annotations
 
-import pathlib
+import datetime
 from typing import Any
 
 import lupa
+import lupa.lua51
 import pytest
 
-HEALTH_LUA = pathlib.Path(__file__).parents[3] / "docs" / "gitops" / "argocd-health.lua"
+from videodl.api.status import Phase
+from videodl.core import conditions
+
+from . import argocd, documented
+
+CASES = argocd.cases()
+TESTDATA = argocd.VIDEODOWNLOAD / "testdata"
 
 
-def _to_lua(runtime: lupa.LuaRuntime, value: Any) -> Any:
-    if isinstance(value, dict):
-        return runtime.table_from({k: _to_lua(runtime, v) for k, v in value.items()})
-    if isinstance(value, list):
-        return runtime.table_from([_to_lua(runtime, v) for v in value])
-    return value
+def case_object(case: argocd.Case) -> Any:
+    return argocd.load(argocd.VIDEODOWNLOAD / case.input_path)
 
 
-def health(obj: dict[str, Any]) -> tuple[str, str]:
-    """Run health.lua as Argo CD does: `obj` is a global, the script returns a table."""
-    runtime = lupa.LuaRuntime(unpack_returned_tuples=True)
-    runtime.globals().obj = _to_lua(runtime, obj)
-    result = runtime.execute(HEALTH_LUA.read_text())
-    return str(result["status"]), str(result["message"])
+class TestHealthTestYaml:
+    @pytest.mark.parametrize("case", CASES, ids=lambda c: c.input_path)
+    def test_case(self, case: argocd.Case) -> None:
+        """health.lua returns the case's status and message for its object, under Lua 5.1."""
+        assert argocd.health(case_object(case)) == case.expected
+
+    def test_every_test_object_is_a_case(self) -> None:
+        """Each file under testdata/ is the input of exactly one case, and each input exists."""
+        inputs = [case.input_path for case in CASES]
+        assert len(inputs) == len(set(inputs))
+        stored = sorted(f"testdata/{p.name}" for p in TESTDATA.glob("*.yaml"))
+        assert sorted(inputs) == stored
+
+    def test_the_cases_cover_every_phase_and_the_objects_without_one(self) -> None:
+        """There is a case for every phase, no status, deletion and an unobserved spec."""
+        covered = {documented.row_key(case_object(case)) for case in CASES}
+        assert covered == {p.value for p in Phase} | set(documented.SPECIAL)
+
+    def test_the_layout_is_argo_cds(self) -> None:
+        """resource_customizations/<group>/<Kind>/ holds health.lua and health_test.yaml."""
+        (group_dir,) = argocd.CUSTOMIZATIONS.iterdir()
+        (kind_dir,) = group_dir.iterdir()
+        assert (group_dir.name, kind_dir.name) == ("videodl.dev", "VideoDownload")
+        names = {p.name for p in kind_dir.iterdir()}
+        assert names == {"health.lua", "health_test.yaml", "testdata"}
 
 
-def _obj(
-    phase: str | None, *, generation: int = 1, observed: int = 1, **status: Any
-) -> dict[str, Any]:
-    meta = {"name": "v", "namespace": "n", "generation": generation}
-    if phase is None:
-        return {"metadata": meta, "spec": {"url": "https://x/y.mp4"}}
-    return {"metadata": meta, "status": {"phase": phase, "observedGeneration": observed, **status}}
+class TestTestObjects:
+    @pytest.mark.parametrize("case", CASES, ids=lambda c: c.input_path)
+    def test_conditions_are_what_the_operator_writes(self, case: argocd.Case) -> None:
+        """A test object's conditions are those :func:`conditions.compute` gives its phase."""
+        obj = case_object(case)
+        status = obj.get("status")
+        if not status:
+            return
+        written = status["conditions"]
+        (ready,) = [c for c in written if c["type"] == "Ready"]
+        computed = conditions.compute(
+            phase=status["phase"],
+            reason=ready["reason"],
+            message=ready["message"],
+            generation=status["observedGeneration"],
+            now=datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC),
+            previous=written,
+        )
+        assert computed == written
+
+    def test_objects_are_videodownloads(self) -> None:
+        """Each object is a namespaced videodl.dev/v1alpha1 VideoDownload with a spec."""
+        for case in CASES:
+            obj = case_object(case)
+            assert (obj["apiVersion"], obj["kind"]) == ("videodl.dev/v1alpha1", "VideoDownload")
+            assert obj["metadata"]["namespace"]
+            assert obj["spec"]["url"].startswith("https://")
 
 
-def _cond(kind: str, status: str, message: str = "") -> dict[str, str]:
-    return {"type": kind, "status": status, "reason": "R", "message": message}
+class TestLuaRuntime:
+    def test_numbers_print_as_lua_51_prints_them(self) -> None:
+        """A float percentage prints as 42 under Lua 5.1 (and gopher-lua), 42.0 under 5.3+.
 
+        So running the check with lupa's default (newest) Lua would test another language.
+        """
+        (case,) = [c for c in CASES if c.input_path == "testdata/running-progress.yaml"]
+        obj = case_object(case)
+        assert isinstance(obj["status"]["progress"]["percent"], float)
+        assert argocd.health(obj).message == "Running (42%)"
+        newest = lupa.LuaRuntime()
+        assert newest.lua_version >= (5, 3)
+        assert newest.eval("tostring(42.0)") == "42.0"
 
-@pytest.mark.parametrize(
-    ("obj", "expected"),
-    [
-        (_obj(None), "Progressing"),
-        (
-            _obj("Pending", conditions=[_cond("Ready", "False"), _cond("Reconciling", "True")]),
-            "Progressing",
-        ),
-        (_obj("Queued", conditions=[_cond("Ready", "False")]), "Progressing"),
-        (_obj("Running", progress={"percent": 42}), "Progressing"),
-        (_obj("BackingOff", conditions=[_cond("Ready", "False", "retrying")]), "Progressing"),
-        (
-            _obj("Blocked", conditions=[_cond("Ready", "False", "circuit open until 10:00")]),
-            "Suspended",
-        ),
-        (_obj("Suspended"), "Suspended"),
-        (_obj("Succeeded", conditions=[_cond("Ready", "True", "downloaded")]), "Healthy"),
-        (_obj("Failed", lastFailure={"reason": "NotFound", "message": "HTTP 404"}), "Degraded"),
-        (_obj("Running", conditions=[_cond("Stalled", "True", "stuck")]), "Degraded"),
-        (
-            _obj("Succeeded", generation=2, observed=1, conditions=[_cond("Ready", "True")]),
-            "Progressing",
-        ),
-    ],
-    ids=lambda value: value if isinstance(value, str) else None,
-)
-def test_every_phase_maps_to_an_argo_health(obj: dict[str, Any], expected: str) -> None:
-    """Each phase and condition combination gets the Argo CD health a user would expect."""
-    assert health(obj)[0] == expected
+    def test_libraries_argo_cd_does_not_open_are_absent(self) -> None:
+        """A check calling os.time fails, as in Argo CD without useOpenLibs."""
+        script = 'return {status = "Healthy", message = tostring(os.time())}'
+        with pytest.raises(lupa.lua51.LuaError, match="os"):
+            argocd.health({}, script)
 
-
-def test_degraded_message_carries_the_failure() -> None:
-    """A failed download explains itself in Argo CD's UI."""
-    status, message = health(
-        _obj("Failed", lastFailure={"reason": "NotFound", "message": "HTTP 404"})
+    @pytest.mark.parametrize(
+        ("script", "error", "match"),
+        [
+            ('return {status = "Fine"}', ValueError, "status 'Fine'"),
+            ('return "Healthy"', TypeError, "not a table"),
+            ('return {status = "Healthy", message = 3}', TypeError, "message 3"),
+        ],
     )
-    assert (status, message) == ("Degraded", "NotFound: HTTP 404")
+    def test_an_answer_argo_cd_refuses_is_an_error(
+        self, script: str, error: type[Exception], match: str
+    ) -> None:
+        """An unknown health code, no table, or a non-string message raise, as in Argo CD."""
+        with pytest.raises(error, match=match):
+            argocd.health({}, script)
 
-
-def test_progress_shows_in_the_message() -> None:
-    """A running download shows its percentage."""
-    assert health(_obj("Running", progress={"percent": 42}))[1] == "Running (42%)"
-
-
-def test_deleting_object_is_progressing() -> None:
-    """An object being deleted is reported as progressing, not healthy."""
-    obj = _obj("Succeeded", conditions=[_cond("Ready", "True")])
-    obj["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
-    assert health(obj) == ("Progressing", "Deleting")
+    def test_a_broken_check_fails_its_cases(self) -> None:
+        """A script that calls a blocked download Progressing fails the Blocked cases."""
+        script = argocd.HEALTH_LUA.read_text(encoding="utf-8")
+        blocked = 'phase == "Suspended" or phase == "Blocked"'
+        broken = script.replace(blocked, 'phase == "Suspended"')
+        assert broken != script
+        failing = [
+            case.input_path
+            for case in CASES
+            if argocd.health(case_object(case), broken) != case.expected
+        ]
+        assert failing == ["testdata/blocked.yaml", "testdata/blocked-circuit-open.yaml"]

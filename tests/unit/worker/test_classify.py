@@ -25,6 +25,7 @@ from yt_dlp.utils import (
 
 from videodl.api.status import REASON_PATTERN, FailureClass
 from videodl.worker.classify import Reason, classify, clean_message
+from videodl.worker.egress import EgressRefusedError
 from videodl.worker.paths import OutputPathRefusedError
 from videodl.worker.signals import Terminated
 from videodl.workerapi.environment import InvalidEnvironmentError
@@ -193,6 +194,22 @@ CASES = [
         Reason.OUTPUT_PATH_REFUSED,
     ),
     (
+        "refused connection, as yt-dlp wraps it",
+        wrapped(
+            TransportError(
+                "Failed to connect", cause=EgressRefusedError("refusing to connect to 10.0.0.1")
+            )
+        ),
+        P,
+        Reason.EGRESS_REFUSED,
+    ),
+    (
+        "file name too long",
+        DownloadError("unable to open", exc_info=(OSError, OSError(errno.ENAMETOOLONG, "x"), None)),
+        P,
+        Reason.FILE_NAME_TOO_LONG,
+    ),
+    (
         "bad spec",
         InvalidEnvironmentError("VIDEODL_SPEC", "not JSON", bad_spec=True),
         P,
@@ -277,6 +294,21 @@ class TestClassify:
         else:
             assert verdict.failure_class == P
         assert verdict.reason == f"HTTPError{status}"
+
+
+class TestRefusals:
+    def test_an_egress_refusal_is_not_a_write_permission_problem(self) -> None:
+        """A refused connection is a PermissionError, yet classified as EgressRefused."""
+        verdict = classify(EgressRefusedError("refusing to connect to 169.254.169.254"))
+        assert verdict.reason == Reason.EGRESS_REFUSED
+        assert verdict.exit_code == ExitCode.PERMANENT
+        assert "169.254.169.254" in verdict.message
+
+    def test_a_long_name_says_how_to_shorten_it(self) -> None:
+        """ENAMETOOLONG fails once, with a hint at capping the template's fields."""
+        verdict = classify(OSError(errno.ENAMETOOLONG, "File name too long"))
+        assert verdict.failure_class == P
+        assert "%(title).200B" in verdict.message
 
 
 class TestReasons:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pathlib
+import socket
 import threading
 from typing import Any
 
@@ -10,7 +12,7 @@ from kubernetes import client
 
 from videodl.api.status import Progress
 from videodl.kube.client import ApiError, Client
-from videodl.worker import kube
+from videodl.worker import egress, guard, kube
 from videodl.worker.kube import KubernetesProgressSink
 
 
@@ -33,11 +35,39 @@ class FakeClient:
         return {}
 
 
+class ConnectingClient:
+    """Opens a real connection per request, as the apiserver client does."""
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        self.address = address
+        self.connected = 0
+
+    def request(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        socket.create_connection(self.address, timeout=2).close()
+        self.connected += 1
+        return {}
+
+
 def sink_on(fake: FakeClient) -> KubernetesProgressSink:
     return KubernetesProgressSink(name="clip", namespace="media", kube=fake)
 
 
 class TestKubernetesProgressSink:
+    def test_the_patcher_is_not_held_by_the_egress_guard(self, tmp_path: pathlib.Path) -> None:
+        """The apiserver is a cluster-internal address, yet progress patches still reach it."""
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(4)
+            connecting = ConnectingClient(listener.getsockname())
+            attempt = guard.Guard(output_dir=tmp_path, policy=egress.Policy())
+            with guard.active(attempt):
+                sink = KubernetesProgressSink(name="clip", namespace="media", kube=connecting)  # type: ignore[arg-type]
+                sink.publish(Progress(percent=5.0))
+                sink.close()
+        assert connecting.connected == 1
+        assert sink.failures == 0
+        assert attempt.refusals == []
+
     def test_patches_the_status_subresource(self) -> None:
         """Each update is a merge patch of status.progress on the named object."""
         fake = FakeClient()

@@ -194,3 +194,15 @@ class TestBuildParams:
         p["logger"] = None
         with YoutubeDL(p) as ydl:
             assert ydl.params["format"].startswith("bv*[height<=?480][ext=mp4]")
+
+
+class TestGuardedSettings:
+    def test_yt_dlp_fetches_everything_itself(self) -> None:
+        """Native downloaders for every protocol: ffmpeg never fetches, out of the guard's sight."""
+        p = params()
+        assert p["external_downloader"] == {"default": "native"}
+        assert p["hls_prefer_native"] is True
+
+    def test_no_error_is_skipped(self) -> None:
+        """Every error ends the attempt, so a refusal is never skipped as a failed entry."""
+        assert params()["ignoreerrors"] is False

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from videodl.api.status import Stage
-from videodl.worker.progress import GUARD_POSTPROCESSOR, ProgressReporter, RecordingSink
+from videodl.worker.progress import ProgressReporter, RecordingSink
 
 NOW = datetime.datetime(2026, 5, 6, 7, 8, 9, tzinfo=datetime.UTC)
 
@@ -180,14 +180,6 @@ class TestShape:
         progress, sink, _ = reporter(interval=0)
         progress.on_download(downloading(50, 100, playlist_index=2, n_entries=4))
         assert sink.updates[-1].percent == 37.5
-
-    def test_own_guard_is_not_a_stage(self) -> None:
-        """The worker's pre-download path check does not show up as post-processing."""
-        progress, sink, _ = reporter(interval=0)
-        progress.extracting()
-        progress.on_postprocess({"status": "started", "postprocessor": GUARD_POSTPROCESSOR})
-        progress.on_postprocess({"status": "finished", "postprocessor": "MoveFiles"})
-        assert [u.stage for u in sink.updates] == [Stage.EXTRACTING]
 
 
 hook_events = st.lists(

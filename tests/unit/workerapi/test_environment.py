@@ -33,6 +33,7 @@ class TestLoad:
         assert job.progress_interval_seconds == 5.0
         assert job.progress_enabled
         assert job.cookies_file is None
+        assert job.allowed_networks == ()
 
     def test_everything_set(self) -> None:
         """Every variable is read."""
@@ -47,9 +48,11 @@ class TestLoad:
                     env.TERMINATION_MESSAGE_PATH: "/msg",
                     env.PROGRESS_INTERVAL_SECONDS: "0.5",
                     env.COOKIES_FILE: "/cookies/cookies.txt",
+                    env.ALLOWED_NETWORKS: "127.0.0.0/8, ::1/128",
                 }
             )
         )
+        assert job.allowed_networks == ("127.0.0.0/8", "::1/128")
         assert job.attempt == 3
         assert job.output_dir == "/out"
         assert job.tmp_dir == "/scratch"
@@ -79,6 +82,8 @@ class TestLoad:
             ({env.PROGRESS_INTERVAL_SECONDS: "nan"}, env.PROGRESS_INTERVAL_SECONDS, "seconds"),
             ({env.OUTPUT_DIR: "data"}, env.OUTPUT_DIR, "absolute"),
             ({env.PROGRESS: "maybe"}, env.PROGRESS, "'on' or 'off'"),
+            ({env.ALLOWED_NETWORKS: "10.0.0.1/8"}, env.ALLOWED_NETWORKS, "write 10.0.0.0/8"),
+            ({env.ALLOWED_NETWORKS: "loopback"}, env.ALLOWED_NETWORKS, "not a network"),
             (
                 {env.SPEC: '{"url": "https://x/y", "cookies": {"secretRef": {"name": "c"}}}'},
                 env.COOKIES_FILE,
@@ -96,6 +101,34 @@ class TestLoad:
         assert str(caught.value).startswith(variable + ": ")
         assert hint in str(caught.value)
         assert caught.value.bad_spec == (variable == env.SPEC)
+
+
+class TestNetworks:
+    @pytest.mark.parametrize(
+        ("raw", "expected"),
+        [
+            ("", ()),
+            (" , ", ()),
+            ("127.0.0.1", ("127.0.0.1/32",)),
+            ("10.0.0.0/8,fd00::/8", ("10.0.0.0/8", "fd00::/8")),
+            ("::1/128, ::1/128 ,127.0.0.0/8", ("::1/128", "127.0.0.0/8")),
+            ("2001:DB8::/32", ("2001:db8::/32",)),
+        ],
+    )
+    def test_parse_normalises(self, raw: str, expected: tuple[str, ...]) -> None:
+        """CIDRs are normalised, bare addresses become single-address networks, repeats go."""
+        assert env.parse_networks(raw) == expected
+
+    @pytest.mark.parametrize("raw", ["10.0.0.0/33", "300.0.0.0/8", "example.com", "10.0.0.0/8;x"])
+    def test_parse_refuses_what_is_no_network(self, raw: str) -> None:
+        """Anything that is not a CIDR is refused, saying how one looks."""
+        with pytest.raises(ValueError, match="is not a network such as"):
+            env.parse_networks(raw)
+
+    def test_encoded_networks_parse_back(self) -> None:
+        """What the operator writes on the Pod, the worker reads back unchanged."""
+        networks = ("127.0.0.0/8", "::1/128", "192.168.10.0/24")
+        assert env.parse_networks(env.encode_networks(networks)) == networks
 
 
 class TestEncodeSpec:

@@ -10,9 +10,10 @@ succeed or hand the failure to :mod:`~videodl.reconcile.download.failures`. Pure
 from __future__ import annotations
 
 import dataclasses
+import datetime
 
 from videodl.api.status import ConditionReason, DownloadResult, Phase
-from videodl.reconcile.download import failures, naming, outcome, phases
+from videodl.reconcile.download import failures, naming, outcome, phases, podspec, startup
 from videodl.reconcile.download.plan import AttemptOutcome, Event, Observation, Plan
 from videodl.reconcile.download.podspec import PodIdentity
 from videodl.reconcile.download.podview import PodView
@@ -35,8 +36,61 @@ def decide_running(observation: Observation) -> Plan:
         if current.deleting or current.disrupted:
             reason = "PodDeleted" if current.deleting else "DisruptionTarget"
             return _replace_run(observation, current, reason, current.message or "")
-        return phases.refresh(observation)
+        return _while_active(observation, current)
     return _after_pod(observation, current)
+
+
+def _while_active(observation: Observation, pod: PodView) -> Plan:
+    """The recorded run's Pod may run: leave it, or free its slot if it cannot start."""
+    settings = observation.settings
+    try:
+        claim: str | None = podspec.claim_name(observation.download, settings)
+    except podspec.MissingClaimError:
+        claim = None
+    problem = startup.diagnose(
+        pod,
+        observation.download,
+        claim=claim,
+        unschedulable_grace_seconds=settings.unschedulable_grace_seconds,
+        stuck_after_seconds=settings.start_timeout_seconds,
+    )
+    refresh = phases.refresh(observation)
+    if problem is None:
+        return refresh
+    created = pod.created_at or observation.now
+    due = created + datetime.timedelta(seconds=problem.act_after_seconds)
+    if due > observation.now:
+        return dataclasses.replace(refresh, recheck_at=due)
+    return _startup_blocked(observation, pod, problem)
+
+
+def _startup_blocked(
+    observation: Observation, pod: PodView, problem: startup.StartupProblem
+) -> Plan:
+    """The worker cannot start: delete its Pod, wait as Blocked, try again later.
+
+    The attempt is given back (no worker ran), so the next admission runs the same attempt
+    number; while Blocked the download holds no worker slot.
+    """
+    status = observation.status
+    retry_at = observation.now + datetime.timedelta(
+        seconds=observation.settings.blocked_retry_seconds
+    )
+    message = f"{problem.message}; trying again at {retry_at.isoformat(timespec='seconds')}"
+    new = phases.enter(
+        observation,
+        phase=Phase.BLOCKED,
+        reason=problem.reason,
+        message=message,
+        attempts=max((status.attempts or 1) - 1, 0),
+        next_attempt_time=retry_at,
+        progress=None,
+    )
+    return Plan(
+        status=new,
+        delete_pods=(pod.name,),
+        events=phases.transition_events(status.phase, new, message),
+    )
 
 
 def _after_pod(observation: Observation, pod: PodView) -> Plan:

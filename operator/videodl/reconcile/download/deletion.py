@@ -1,28 +1,44 @@
 """What happens while a VideoDownload is being deleted.
 
 Its running worker is stopped at once. With ``deletionPolicy: Delete`` (the finalizer
-``videodl.dev/cleanup`` is on the object) the files listed in ``status.result`` are removed
-by a short cleanup Pod once no worker can write any more; the finalizer is released when
-the cleanup succeeded, when there is nothing to remove, or after
-:data:`MAX_CLEANUP_ROUNDS` failed cleanup Pods (with a Warning Event naming the files
-left). Pure: no I/O.
+``videodl.dev/cleanup`` is on the object) the files it owns are removed by a short cleanup
+Pod once no worker can write any more. A download owns the files of its own result, unless
+it found the video already downloaded (``status.result.skipped``): those an earlier download
+wrote. A file another download on the same claim also lists is kept while that download
+keeps it (see :func:`owned_elsewhere`), and so is its download-archive entry; only paths
+inside the download's own directory (``spec.output.subPath``) are ever removed. The
+finalizer is released when the cleanup succeeded, when there is nothing to remove, when
+the namespace is being deleted (no Pod can be created there any more), or after
+:data:`MAX_CLEANUP_ROUNDS` failed cleanup Pods, each time with an Event naming the files
+left. Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import posixpath
+from collections.abc import Iterable
 from typing import Final
 
+from videodl.api.resource import VideoDownload
+from videodl.api.spec import DeletionPolicy
 from videodl.api.status import DownloadResult
 from videodl.reconcile.download import naming
 from videodl.reconcile.download.plan import Event, Observation, Plan
 from videodl.reconcile.download.podspec import MissingClaimError, claim_name
 from videodl.reconcile.download.podview import PodView
 from videodl.reconcile.download.reasons import Reason
+from videodl.reconcile.download.settings import WorkerSettings
 from videodl.workerapi import cleanup
 from videodl.workerapi.cleanup import ARCHIVE_FILE_NAME
 
-__all__ = ["MAX_CLEANUP_ROUNDS", "archive_entries", "decide"]
+__all__ = [
+    "MAX_CLEANUP_ROUNDS",
+    "archive_entries",
+    "decide",
+    "namespace_terminating",
+    "owned_elsewhere",
+]
 
 #: Cleanup Pods tried before the finalizer is released anyway.
 MAX_CLEANUP_ROUNDS: Final = 3
@@ -37,13 +53,33 @@ def decide(observation: Observation) -> Plan:
         # be written until the worker has stopped.
         return Plan(delete_pods=stop)
     result = observation.status.result
+    if result is not None and result.skipped:
+        kept = Event.of(
+            Reason.FILES_KEPT,
+            "not deleting files: this download found the video already downloaded, the "
+            "files are another download's",
+        )
+        return Plan(remove_finalizer=True, events=(kept,))
     safe, refused = cleanup.split_paths([f.path for f in result.files] if result else [])
+    inside = _directory(observation.download.spec.output.sub_path)
+    refused += [p for p in safe if not _within(p, inside)]
+    safe = [p for p in safe if _within(p, inside)]
+    shared = [p for p in safe if p in observation.shared_paths]
+    safe = [p for p in safe if p not in observation.shared_paths]
     notes: tuple[Event, ...] = ()
     if refused:
-        notes = (
+        where = f"the download's directory {inside}" if inside else "the volume"
+        notes += (
             Event.of(
                 Reason.CLEANUP_REFUSED,
-                "not deleting paths outside the volume: " + ", ".join(refused),
+                f"not deleting paths outside {where}: " + ", ".join(refused),
+            ),
+        )
+    if shared:
+        notes += (
+            Event.of(
+                Reason.FILES_KEPT,
+                "not deleting files other downloads on the claim also own: " + ", ".join(shared),
             ),
         )
     if not safe:
@@ -56,10 +92,69 @@ def decide(observation: Observation) -> Plan:
         )
         return Plan(remove_finalizer=True, events=(*notes, left))
     plan = _cleanup_step(observation.cleanups, tuple(safe), notes)
-    if plan.cleanup_round is None or result is None:
+    if plan.cleanup_round is None or result is None or shared:
+        # While another download keeps a file, the archive keeps the video recorded.
         return plan
     archive = archive_entries(observation.download.spec.output.sub_path, result)
     return dataclasses.replace(plan, cleanup_archive=archive)
+
+
+def namespace_terminating(observation: Observation, paths: tuple[str, ...]) -> Plan:
+    """The namespace is being deleted, so no cleanup Pod can start: release the finalizer.
+
+    The files stay on the claim (which outlives the namespace only if its volume is
+    retained); the Event names them.
+    """
+    left = ", ".join(paths) or "none"
+    message = (
+        f"namespace {observation.download.namespace} is being deleted: no cleanup Pod can "
+        f"run there; files left: {left}"
+    )
+    return Plan(remove_finalizer=True, events=(Event.of(Reason.CLEANUP_FAILED, message),))
+
+
+def owned_elsewhere(
+    this: VideoDownload, others: Iterable[VideoDownload], settings: WorkerSettings
+) -> frozenset[str]:
+    """Result paths of ``this`` that other downloads on the same claim own and keep.
+
+    Another download keeps a file while it exists, or while it is being deleted with
+    ``deletionPolicy: Retain``; a download that found the video already there owns
+    nothing.
+    """
+    mine = this.status.result if this.status else None
+    if mine is None or not mine.files:
+        return frozenset()
+    try:
+        claim = claim_name(this, settings)
+    except MissingClaimError:
+        return frozenset()
+    paths = {f.path for f in mine.files}
+    kept: set[str] = set()
+    for other in others:
+        result = other.status.result if other.status else None
+        if result is None or result.skipped or other.namespace != this.namespace:
+            continue
+        if other.metadata.get("uid") == this.metadata.get("uid"):
+            continue
+        going = other.metadata.get("deletionTimestamp") is not None
+        if going and other.spec.deletion_policy != DeletionPolicy.RETAIN:
+            continue
+        try:
+            if claim_name(other, settings) != claim:
+                continue
+        except MissingClaimError:
+            continue
+        kept |= paths & {f.path for f in result.files}
+    return frozenset(kept)
+
+
+def _directory(sub_path: str | None) -> str:
+    return posixpath.normpath(sub_path).strip("/") if sub_path else ""
+
+
+def _within(path: str, directory: str) -> bool:
+    return not directory or path.startswith(directory + "/")
 
 
 def archive_entries(

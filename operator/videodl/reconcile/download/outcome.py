@@ -111,10 +111,13 @@ def of_pod(pod: PodView) -> Outcome | None:
 
     if pod.phase == "Succeeded":
         if isinstance(parsed, termination.SuccessMessage):
+            skipped = bool(parsed.skipped)
+            # Kept in status: deleting a download that only found the video already there
+            # must never delete the files another download wrote.
             result = DownloadResult.model_validate(
-                parsed.model_dump(exclude={"skipped", "omitted_files"})
+                {**parsed.model_dump(exclude={"omitted_files"}), "skipped": skipped or None}
             )
-            return Succeeded(result=result, skipped=parsed.skipped, finished_at=finished_at)
+            return Succeeded(result=result, skipped=skipped, finished_at=finished_at)
         # Exit code 0 is success; a worker that wrote no result just has none to report.
         return Succeeded(result=None, skipped=False, finished_at=finished_at)
 

@@ -73,9 +73,11 @@ def is_waiting_phase(
     phase: Phase | None, next_attempt_time: datetime.datetime | None, now: datetime.datetime
 ) -> bool:
     """:func:`is_waiting` from the two fields it reads."""
-    if phase in (Phase.QUEUED, Phase.BLOCKED):
+    if phase == Phase.QUEUED:
         return True
-    if phase == Phase.BACKING_OFF:
+    # Blocked by a gate has no time of its own; Blocked because the worker could not
+    # start waits until its retry time, as a backoff does.
+    if phase in (Phase.BLOCKED, Phase.BACKING_OFF):
         return next_attempt_time is None or next_attempt_time <= now
     return False
 

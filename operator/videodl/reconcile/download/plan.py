@@ -55,6 +55,9 @@ class Observation:
     now: datetime.datetime
     settings: WorkerSettings
     backoff_jitter: float = 0.0
+    #: Result paths on the same claim that other downloads own and keep (see
+    #: :func:`videodl.reconcile.download.deletion.owned_elsewhere`); read while deleting.
+    shared_paths: frozenset[str] = frozenset()
 
     @property
     def status(self) -> VideoDownloadStatus:
@@ -113,7 +116,10 @@ class Plan:
     events: tuple[Event, ...] = ()
     #: How the attempt ended, when this plan records the end of one (for the admission gate).
     attempt_ended: AttemptOutcome | None = None
+    #: Decide again at this time even if nothing changes (a Pod that may not start).
+    recheck_at: datetime.datetime | None = None
 
     @property
     def empty(self) -> bool:
-        return self == Plan()
+        """Nothing to write (a time to decide again may still be set)."""
+        return dataclasses.replace(self, recheck_at=None) == Plan()

@@ -189,6 +189,14 @@ def worker_pod(
         {"name": "HOME", "value": settings.scratch_dir},
         {"name": "TMPDIR", "value": settings.scratch_dir},
     ]
+    if settings.allowed_networks:
+        # The worker refuses every non-public address but these (worker/egress.py).
+        env.append(
+            {
+                "name": environment.ALLOWED_NETWORKS,
+                "value": environment.encode_networks(settings.allowed_networks),
+            }
+        )
     output_mount: dict[str, Any] = {"name": "output", "mountPath": OUTPUT_MOUNT}
     if spec.output.sub_path:
         output_mount["subPath"] = spec.output.sub_path

@@ -50,6 +50,13 @@ class PodView:
     message: str | None = None
     started_at: datetime.datetime | None = None
     termination: Termination | None = None
+    created_at: datetime.datetime | None = None
+    #: The scheduler's message while ``PodScheduled`` is False for ``Unschedulable``.
+    unschedulable: str | None = None
+    #: The worker container's ``waiting`` reason and message, while it waits.
+    waiting: tuple[str, str] | None = None
+    #: The worker container has run (it is running, or terminated).
+    container_started: bool = False
 
     @property
     def finished(self) -> bool:
@@ -71,10 +78,23 @@ class PodView:
             (ref for ref in metadata.get("ownerReferences") or [] if ref.get("controller")),
             None,
         )
+        conditions = status.get("conditions") or []
         disrupted = any(
-            c.get("type") == "DisruptionTarget" and c.get("status") == "True"
-            for c in status.get("conditions") or []
+            c.get("type") == "DisruptionTarget" and c.get("status") == "True" for c in conditions
         )
+        unschedulable = next(
+            (
+                str(c.get("message") or "no node fits")
+                for c in conditions
+                if c.get("type") == "PodScheduled"
+                and c.get("status") == "False"
+                and c.get("reason") == "Unschedulable"
+            ),
+            None,
+        )
+        container = (status.get("containerStatuses") or [{}])[0]
+        state = container.get("state") or {}
+        waiting = state.get("waiting")
         return cls(
             namespace=str(metadata.get("namespace", "")),
             name=str(metadata.get("name", "")),
@@ -92,6 +112,16 @@ class PodView:
             message=status.get("message") or None,
             started_at=parse_time(status.get("startTime")),
             termination=_termination(status),
+            created_at=parse_time(metadata.get("creationTimestamp")),
+            unschedulable=unschedulable,
+            waiting=(
+                (str(waiting.get("reason") or ""), str(waiting.get("message") or ""))
+                if isinstance(waiting, Mapping)
+                else None
+            ),
+            container_started=bool(
+                state.get("running") or state.get("terminated") or container.get("lastState")
+            ),
         )
 
 

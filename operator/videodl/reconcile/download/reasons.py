@@ -40,7 +40,9 @@ class Reason(enum.StrEnum):
     RETRYING = "Retrying", WARNING
     """An attempt failed and will be retried; the message has the failure and the next time."""
     BLOCKED = "Blocked", WARNING
-    """An admission gate (the site's circuit breaker) held the download back."""
+    """An admission gate (the site's circuit breaker) held the download back, or its worker
+    Pod could not start (the message names the missing Secret or claim, or the scheduler's
+    reason)."""
     SUCCEEDED = "Succeeded", NORMAL
     """The download is done; the message has the title, the number of files and the bytes."""
     FAILED = "Failed", WARNING
@@ -66,4 +68,7 @@ class Reason(enum.StrEnum):
     """A cleanup Pod failed (and is retried), or the operator gave up and released the
     finalizer; the message names the files left."""
     CLEANUP_REFUSED = "CleanupRefused", WARNING
-    """A result path pointed outside the volume and was not deleted."""
+    """A result path pointed outside the download's directory and was not deleted."""
+    FILES_KEPT = "FilesKept", NORMAL
+    """Files were not deleted because another download owns them (it wrote them, or keeps
+    them too); the message names them."""

@@ -46,3 +46,12 @@ class WorkerSettings:
     termination_grace_seconds: int = 30
     #: Where worker Pods mount their scratch emptyDir (their root file system is read-only).
     scratch_dir: str = "/tmp"  # noqa: S108 - a mount point inside the worker Pod
+    #: Networks (normalised CIDRs) workers may connect to besides public addresses; the
+    #: worker refuses loopback, link-local, private and cluster-internal ones otherwise.
+    allowed_networks: tuple[str, ...] = ()
+    #: How long a worker Pod no node fits may wait for preemption before its slot is freed.
+    unschedulable_grace_seconds: float = 30.0
+    #: Longest a worker Pod may stay unstarted when Kubernetes gives no reason.
+    start_timeout_seconds: float = 300.0
+    #: Seconds between two tries of a download whose worker could not start (Blocked).
+    blocked_retry_seconds: float = 20.0

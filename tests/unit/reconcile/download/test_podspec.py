@@ -100,6 +100,19 @@ class TestSpec:
         assert job.attempt == 2
         assert job.spec.priority == Priority.LOW
 
+    def test_allowed_networks_reach_the_worker(self) -> None:
+        """The operator's allowed networks become the worker's, which it parses back."""
+        settings = WorkerSettings(allowed_networks=("127.0.0.0/8", "::1/128"))
+        values = env(build(settings=settings))
+        assert values[environment.ALLOWED_NETWORKS] == "127.0.0.0/8,::1/128"
+        resolved = {k: v for k, v in values.items() if isinstance(v, str)}
+        job = environment.load({**resolved, environment.NAMESPACE: "media"})
+        assert job.allowed_networks == ("127.0.0.0/8", "::1/128")
+
+    def test_no_allowed_networks_by_default(self) -> None:
+        """Without the setting the worker gets no variable and connects to public addresses only."""
+        assert environment.ALLOWED_NETWORKS not in env(build())
+
     def test_volumes(self) -> None:
         """The claim at /data with its subPath, an emptyDir at /tmp."""
         pod = build(

@@ -1,5 +1,6 @@
--- Argo CD health check for videodl.dev/VideoDownload.
--- Install: argocd-cm data key `resource.customizations.health.videodl.dev_VideoDownload`.
+-- Argo CD health check for videodl.dev/VideoDownload, the videodl operator's downloads.
+-- Lua 5.1 (gopher-lua), base/table/string libraries only; `obj` is the object, the returned
+-- table its health. Install: argocd-cm key `resource.customizations.health.videodl.dev_VideoDownload`.
 local hs = { status = "Progressing", message = "Waiting for the videodl operator" }
 
 local function condition(status, kind)
@@ -22,13 +23,14 @@ local status = obj.status
 -- A status written for an older spec says nothing about the current one.
 if status.observedGeneration ~= nil and obj.metadata.generation ~= nil
     and status.observedGeneration < obj.metadata.generation then
-  hs.message = "Waiting for the operator to observe generation " .. obj.metadata.generation
+  hs.message = "Waiting for the operator to observe generation " .. tostring(obj.metadata.generation)
   return hs
 end
 
 local phase = status.phase
 local ready = condition(status, "Ready")
 local stalled = condition(status, "Stalled")
+local summary = (ready ~= nil and ready.message) or phase
 
 if phase == "Succeeded" and ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
@@ -43,16 +45,19 @@ elseif phase == "Failed" or (stalled ~= nil and stalled.status == "True") then
     hs.message = "Failed"
   end
 elseif phase == "Suspended" or phase == "Blocked" then
-  -- Suspended by its owner, or held back by an open circuit breaker: paused, not broken.
+  -- Suspended by its owner, or held back (an open circuit breaker, a missing claim or
+  -- Secret): paused, not broken. Ready's message says what holds it.
   hs.status = "Suspended"
-  hs.message = (ready ~= nil and ready.message) or phase
+  hs.message = summary
 else
   hs.status = "Progressing"
-  local percent = status.progress ~= nil and status.progress.percent or nil
+  -- Only a running attempt's progress is current; a backoff keeps the failed attempt's.
+  local percent = nil
+  if phase == "Running" and status.progress ~= nil then percent = status.progress.percent end
   if percent ~= nil then
     hs.message = phase .. " (" .. tostring(percent) .. "%)"
   else
-    hs.message = (ready ~= nil and ready.message) or phase
+    hs.message = summary
   end
 end
 return hs
