@@ -31,11 +31,13 @@ lint: venv ## ruff, mypy --strict and the import layers (lint-imports)
 
 crds: generate ## alias of generate
 
-generate: venv ## regenerate the CRD, the chart's CRDs and docs/api.md from the models
+generate: venv ## regenerate the CRD, the chart's CRDs and docs/api.md from the models, and the chart README's values table
 	$(BIN)/python -m videodl.api.generate
+	$(BIN)/python -m videodl_devkit.chartdocs
 
 check-generated: venv ## fail when a generated file is stale
 	$(BIN)/python -m videodl.api.generate --check
+	$(BIN)/python -m videodl_devkit.chartdocs --check
 
 test: deps venv binaries lint check-generated ## the whole suite: lint, unit, integration and end-to-end tests
 	$(BIN)/pytest tests --ignore=tests/benchmarks

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import shlex
 import signal
 import subprocess
 import sys
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from kubernetes import client, watch
+
+from videodl_devkit import cluster as local
 
 if TYPE_CHECKING:
     from tests.conftest import ClusterHandle
@@ -200,9 +203,12 @@ def test_failing_command_reports_its_exit_code(
 def test_volume_over_the_agents_state_directory(
     cluster: ClusterHandle, namespace: str, core: client.CoreV1Api
 ) -> None:
-    """An emptyDir at /tmp, which hides the agent's state under /tmp, still gets every mount."""
+    """An emptyDir at /tmp, which hides the agent's state under /tmp, still gets every mount;
+    it holds nothing but the mount points of image paths under /tmp (a checkout there)."""
+    under_tmp = sorted({p.split("/")[2] for p in local.image_paths() if p.startswith("/tmp/")})
+    listing = "".join(f"{name}\n" for name in under_tmp)
     script = (
-        'test -z "$(ls -A /tmp)" && echo scratch > /tmp/x && '
+        f'test "$(ls -A /tmp; echo .)" = {shlex.quote(listing + ".")} && echo scratch > /tmp/x && '
         "cat /var/run/secrets/kubernetes.io/serviceaccount/namespace > /dev/termination-log"
     )
     apply(

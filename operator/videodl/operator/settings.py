@@ -225,9 +225,13 @@ def reference_table() -> str:
         value: Any = defaults
         for part in option.path.split("."):
             value = getattr(value, part)
+        interpreter = option.path in ("worker.command", "worker.cleanup_command")
+        if interpreter:
+            # Swapped before quoting: the interpreter's path may hold spaces, the word not.
+            value = tuple("PYTHON" if word == sys.executable else word for word in value)
         default = _default_text(value).replace("|", "\\|")
-        if option.path in ("worker.command", "worker.cleanup_command"):
-            default = default.replace(sys.executable, "<python>")
+        if interpreter:
+            default = default.replace("PYTHON", "<python>")
         rows.append(f"| `{option.flag}` | `{option.env}` | `{default}` | {option.help} |")
     return "\n".join(rows) + "\n"
 

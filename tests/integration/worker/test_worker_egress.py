@@ -6,12 +6,10 @@ Real yt-dlp against the real media server (on 127.0.0.1); the harness allows loo
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import urllib.parse
-from collections.abc import Iterator
 
 from tests.integration.worker.workerharness import RunProcess, RunWorker, Workspace
+from tests.listeners import connected, listener
 
 from videodl.api.status import FailureClass
 from videodl.workerapi import environment
@@ -22,25 +20,6 @@ METADATA = "http://169.254.169.254/latest/meta-data/"
 SETTING = "--worker-allowed-networks"
 NOTHING = {environment.ALLOWED_NETWORKS: ""}
 ONLY_THE_SERVER = {environment.ALLOWED_NETWORKS: "127.0.0.1/32"}
-
-
-@contextlib.contextmanager
-def listener(host: str) -> Iterator[socket.socket]:
-    """A listening socket whose backlog shows whether anything connected to it."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        sock.listen(8)
-        sock.setblocking(False)
-        yield sock
-
-
-def was_connected(sock: socket.socket) -> bool:
-    try:
-        conn, _ = sock.accept()
-    except BlockingIOError:
-        return False
-    conn.close()
-    return True
 
 
 def redirect(server: MediaServer, target: str) -> str:
@@ -114,7 +93,7 @@ class TestRedirects:
                 {"url": redirect(media_server, f"http://{host}:{port}/secret.mp4")},
                 **ONLY_THE_SERVER,
             )
-            assert not was_connected(internal)
+            assert not connected(internal)
         assert run.outcome.exit_code == ExitCode.PERMANENT
         assert run.failure.reason == "EgressRefused"
         assert f"127.0.0.2 port {port}" in run.failure.message

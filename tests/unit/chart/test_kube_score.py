@@ -42,6 +42,14 @@ IGNORED: dict[tuple[str, str], str] = {
         "It selects the worker Pods, which the operator creates at run time (one per download "
         "attempt); the chart renders none, so kube-score sees no Pod that it matches."
     ),
+    **{
+        ("pod-networkpolicy", f"Pod {FULLNAME}-test-{check}"): (
+            "A `helm test` Pod, alive for one check: what it reaches (the apiserver, or the "
+            "metrics Service) is at addresses of the cluster's own, as for the operator, so "
+            "its NetworkPolicy is the cluster's to write."
+        )
+        for check in ("api", "healthz")
+    },
 }
 
 VALUE_SETS = {

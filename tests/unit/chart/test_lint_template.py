@@ -32,7 +32,8 @@ def test_helm_lint_strict_passes(values: dict[str, Any], tmp_path: pathlib.Path)
 
 
 def test_default_render_has_the_expected_objects() -> None:
-    """Default values render the operator, RBAC, worker policy, classes, breaker, Service, PDB."""
+    """Default values render the operator, RBAC, worker policy, classes, breaker, Service, PDB
+    and the `helm test` hooks."""
     kinds = sorted(m["kind"] for m in rendering.render())
     assert kinds == sorted(
         [
@@ -53,6 +54,7 @@ def test_default_render_has_the_expected_objects() -> None:
             "Service",
             "PodDisruptionBudget",
             *["PriorityClass"] * 5,
+            *["ServiceAccount", "Role", "RoleBinding", "Pod", "Pod"],  # helm test hooks
         ]
     )
 

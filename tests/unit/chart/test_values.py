@@ -226,5 +226,5 @@ def test_values_file_parses() -> None:
     assert set(values) == {
         "nameOverride", "fullnameOverride", "commonLabels", "image", "imagePullSecrets",
         "operator", "serviceAccount", "rbac", "watch", "workers", "admission",
-        "priorityClasses", "breaker", "metrics",
+        "priorityClasses", "breaker", "metrics", "tests",
     }  # fmt: skip

@@ -10,9 +10,10 @@ import socket
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
+from tests.listeners import connected, listener
 
 from videodl.worker import egress, guard
 from videodl.worker.egress import EgressRefusedError
@@ -40,25 +41,6 @@ def refused(attempt: guard.Guard, action: Callable[[], object]) -> BaseException
     except (OutputPathRefusedError, EgressRefusedError) as exc:
         return exc
     return None
-
-
-@contextlib.contextmanager
-def listener(host: str = "127.0.0.1") -> Iterator[socket.socket]:
-    """A listening socket whose backlog shows whether anyone connected."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        sock.listen(8)
-        sock.setblocking(False)
-        yield sock
-
-
-def connected(sock: socket.socket) -> bool:
-    try:
-        conn, _ = sock.accept()
-    except BlockingIOError:
-        return False
-    conn.close()
-    return True
 
 
 class TestWrites:
