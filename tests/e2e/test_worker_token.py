@@ -25,7 +25,7 @@ from tests.conftest import ClusterHandle
 from tests.unit.chart import release
 
 from videodl.api import resource
-from videodl.kube.client import MERGE_PATCH, ApiError, Client, download_path
+from videodl.kube.client import MERGE_PATCH, VIDEODOWNLOADS, ApiError, Client
 
 Json = dict[str, Any]
 WORKER = "videodl-worker"
@@ -124,7 +124,7 @@ class Bed:
         """Merge-patch ``status`` of download ``name`` with ``token``, as the worker does."""
         return self.client(token).request(
             "PATCH",
-            download_path(self.namespace, name) + "/status",
+            VIDEODOWNLOADS.path(self.namespace, name) + "/status",
             body={"status": status},
             content_type=MERGE_PATCH,
         )
@@ -309,7 +309,7 @@ def test_token_of_a_deleted_pod_stops_working(bed: Bed) -> None:
 LIVE_SCRIPT = """
     import json, pathlib
     from videodl.api.status import Progress
-    from videodl.kube.client import MERGE_PATCH, ApiError, download_path
+    from videodl.kube.client import MERGE_PATCH, ApiError, VIDEODOWNLOADS
     from videodl.worker import kube
 
     namespace = pathlib.Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace").read_text()
@@ -319,7 +319,7 @@ LIVE_SCRIPT = """
     patch = {"status": {"result": {"files": FILES}}}
     try:
         kube.connect().request(
-            "PATCH", download_path(namespace, "other") + "/status", body=patch,
+            "PATCH", VIDEODOWNLOADS.path(namespace, "other") + "/status", body=patch,
             content_type=MERGE_PATCH,
         )
         other = [200, ""]

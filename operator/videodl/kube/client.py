@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
@@ -27,11 +28,12 @@ from videodl.api.resource import GROUP, MANAGER, PLURAL, VERSION
 __all__ = [
     "FIELD_MANAGER",
     "MERGE_PATCH",
+    "VIDEODOWNLOADS",
     "ApiError",
     "Client",
     "Kube",
+    "Resource",
     "core_path",
-    "download_path",
 ]
 
 #: The field manager of every write, and the name videodl's controllers go by.
@@ -65,10 +67,25 @@ class ApiError(Exception):
         return self.status in (400, 403, 422)
 
 
-def download_path(namespace: str, name: str | None = None) -> str:
-    """The URL path of VideoDownloads in ``namespace`` (of one, given ``name``)."""
-    path = f"/apis/{GROUP}/{VERSION}/namespaces/{quote(namespace, safe='')}/{PLURAL}"
-    return f"{path}/{quote(name, safe='')}" if name else path
+@dataclasses.dataclass(frozen=True)
+class Resource:
+    """A namespaced custom resource, by API group, version and plural name."""
+
+    group: str
+    version: str
+    plural: str
+
+    def path(self, namespace: str, name: str | None = None) -> str:
+        """The URL path of the objects in ``namespace`` (of one, given ``name``)."""
+        path = (
+            f"/apis/{self.group}/{self.version}/namespaces/{quote(namespace, safe='')}/"
+            f"{self.plural}"
+        )
+        return f"{path}/{quote(name, safe='')}" if name else path
+
+
+#: The VideoDownloads, whose paths the operator and the worker write to.
+VIDEODOWNLOADS: Final = Resource(GROUP, VERSION, PLURAL)
 
 
 def core_path(plural: str, namespace: str, name: str | None = None) -> str:
@@ -200,43 +217,6 @@ class Kube:
         )
 
     # --- VideoDownloads -------------------------------------------------------------------
-
-    async def patch_download_status(
-        self, namespace: str, name: str, patch: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        """Merge-patch the status subresource; returns the whole updated object."""
-        return await self.request(
-            "PATCH",
-            download_path(namespace, name) + "/status",
-            body=patch,
-            query={"fieldManager": FIELD_MANAGER},
-            content_type=MERGE_PATCH,
-        )
-
-    async def patch_download(
-        self, namespace: str, name: str, patch: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        """Merge-patch the object itself (metadata); returns the updated object."""
-        return await self.request(
-            "PATCH",
-            download_path(namespace, name),
-            body=patch,
-            query={"fieldManager": FIELD_MANAGER},
-            content_type=MERGE_PATCH,
-        )
-
-    async def delete_download(self, namespace: str, name: str, uid: str) -> None:
-        """Delete the object if it is still the one with ``uid``."""
-        await self.request(
-            "DELETE",
-            download_path(namespace, name),
-            body={
-                "apiVersion": "v1",
-                "kind": "DeleteOptions",
-                "preconditions": {"uid": uid},
-                "propagationPolicy": "Background",
-            },
-        )
 
     # --- Pods -----------------------------------------------------------------------------
 

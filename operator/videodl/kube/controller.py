@@ -6,9 +6,9 @@ of their keys and a lock per object, so that a reconcile and any other write to 
 object (an admission) never interleave. Its workers start only once the view is complete
 (:attr:`~Controller.ready`) and this replica may write (:attr:`~Controller.leading`), and
 retry a failed reconcile of a key with a growing delay. Its writes go to the kind's path
-(:class:`Resource`): a merge patch of the status, a patch of the metadata guarded by the
-``resourceVersion`` that was read, and a delete guarded by the uid; each response goes back
-into the view, so the next decision sees what was written.
+(a :class:`~videodl.kube.client.Resource`): a merge patch of the status, a patch of the
+metadata guarded by the ``resourceVersion`` that was read, and a delete guarded by the uid;
+each response goes back into the view, so the next decision sees what was written.
 
 What a reconcile does is the subclass's (:meth:`Controller.reconcile`): e.g.
 :class:`videodl.operator.downloads.DownloadController` for VideoDownloads.
@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any, Final, Generic, Protocol, TypeVar
-from urllib.parse import quote
 
 from videodl.kube.cache import Key, ObjectView
-from videodl.kube.client import FIELD_MANAGER, MERGE_PATCH, ApiError, Kube
+from videodl.kube.client import FIELD_MANAGER, MERGE_PATCH, ApiError, Kube, Resource
 from videodl.kube.workqueue import WorkQueue
 
-__all__ = ["Controller", "ErrorCount", "KeyedLocks", "Resource", "retry_delay"]
+__all__ = ["Controller", "ErrorCount", "KeyedLocks", "retry_delay"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,23 +36,6 @@ R = TypeVar("R")
 #: Seconds before the first retry of a failed reconcile, and the most ever waited.
 RETRY_BASE_SECONDS: Final = 0.5
 RETRY_MAX_SECONDS: Final = 60.0
-
-
-@dataclasses.dataclass(frozen=True)
-class Resource:
-    """A namespaced custom resource, by API group, version and plural name."""
-
-    group: str
-    version: str
-    plural: str
-
-    def path(self, namespace: str, name: str | None = None) -> str:
-        """The URL path of the objects in ``namespace`` (of one, given ``name``)."""
-        path = (
-            f"/apis/{self.group}/{self.version}/namespaces/{quote(namespace, safe='')}/"
-            f"{self.plural}"
-        )
-        return f"{path}/{quote(name, safe='')}" if name else path
 
 
 class ErrorCount(Protocol):

@@ -20,11 +20,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from videodl.api.resource import GROUP, PLURAL, VERSION, VideoDownload
+from videodl.api.resource import VideoDownload
 from videodl.api.status import VideoDownloadStatus
 from videodl.kube import controller
 from videodl.kube.cache import Key, OwnedStore
-from videodl.kube.client import ApiError, Kube
+from videodl.kube.client import VIDEODOWNLOADS, ApiError, Kube
 from videodl.kube.events import Recorder
 from videodl.operator.metrics import Metrics
 from videodl.operator.settings import Settings
@@ -42,10 +42,9 @@ from videodl.reconcile.download.plan import AttemptOutcome, Observation, Plan
 from videodl.reconcile.download.podview import PodView
 from videodl.reconcile.download.record import DownloadRecord, record_of
 
-__all__ = ["VIDEODOWNLOADS", "DownloadController"]
+__all__ = ["DownloadController"]
 
 #: Where VideoDownloads are written.
-VIDEODOWNLOADS: Final = controller.Resource(GROUP, VERSION, PLURAL)
 
 logger = logging.getLogger(__name__)
 

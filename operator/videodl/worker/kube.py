@@ -19,7 +19,7 @@ from kubernetes import client as k8s
 
 from videodl.api.status import Progress
 from videodl.kube import login
-from videodl.kube.client import MERGE_PATCH, Client, download_path
+from videodl.kube.client import MERGE_PATCH, VIDEODOWNLOADS, Client
 from videodl.worker import guard
 
 __all__ = ["PATCH_TIMEOUT_SECONDS", "KubernetesProgressSink", "connect", "progress_patch"]
@@ -92,7 +92,7 @@ class KubernetesProgressSink:
         try:
             self._kube.request(
                 "PATCH",
-                download_path(self._namespace, self._name) + "/status",
+                VIDEODOWNLOADS.path(self._namespace, self._name) + "/status",
                 body=progress_patch(progress),
                 content_type=MERGE_PATCH,
                 timeout=PATCH_TIMEOUT_SECONDS,

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from videodl.kube.cache import Key
-from videodl.kube.client import ApiError
-from videodl.kube.controller import Controller, KeyedLocks, Resource, retry_delay
+from videodl.kube.client import ApiError, Resource
+from videodl.kube.controller import Controller, KeyedLocks, retry_delay
 
 GADGETS = Resource("toys.example.com", "v1", "gadgets")
 

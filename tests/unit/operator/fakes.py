@@ -15,7 +15,7 @@ from typing import Any
 
 from tests.unit.reconcile.download.test_patches import apply_merge_patch
 
-from videodl.kube.client import ApiError, download_path
+from videodl.kube.client import VIDEODOWNLOADS, ApiError
 from videodl.reconcile.download.plan import Event
 
 
@@ -51,7 +51,9 @@ class FakeKube:
         """The writes the controller sends to a VideoDownload, by method and path."""
         parts = path.split("/")
         namespace, name, subresource = parts[5], parts[7], "/".join(parts[8:])
-        assert path == download_path(namespace, name) + (f"/{subresource}" * bool(subresource))
+        assert path == VIDEODOWNLOADS.path(namespace, name) + (
+            f"/{subresource}" * bool(subresource)
+        )
         if method == "PATCH" and subresource == "status":
             return await self.patch_download_status(namespace, name, body)
         if method == "PATCH" and not subresource:
