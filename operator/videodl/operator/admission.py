@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 #: Admissions (status write plus Pod creation) in flight at once.
 _CONCURRENT_ADMISSIONS = 32
+#: The phases of a download that waits for a run (a new one has no phase yet).
+_QUEUED_PHASES = frozenset({Phase.QUEUED, Phase.BLOCKED, Phase.BACKING_OFF})
 #: Least pause between two passes, so a burst of changes costs one pass.
 _COALESCE_SECONDS = 0.05
 
@@ -115,7 +117,7 @@ class Scheduler:
         for key, record in records:
             if record.phase == Phase.RUNNING:
                 running[key[0]] += 1
-            elif record.phase in (Phase.QUEUED, Phase.BLOCKED, Phase.BACKING_OFF):
+            elif phases.is_new(record.phase) or record.phase in _QUEUED_PHASES:
                 depth[record.priority] += 1
                 if record.next_attempt_time is not None and record.next_attempt_time > now:
                     due = min(due, record.next_attempt_time)
@@ -187,9 +189,17 @@ class Scheduler:
             if not denied:
                 break
         blocked = [(waiting[uid][0], v) for uid, v in verdicts.items() if not v.allowed]
+        # New downloads that wait are recorded as Queued; those admitted go straight to
+        # Running, in the same single write.
+        held = [
+            key
+            for uid, (key, record) in waiting.items()
+            if uid not in verdicts and phases.is_new(record.phase)
+        ]
         await asyncio.gather(
             *(self._guarded(self._controller.admit(key)) for key in chosen),
             *(self._guarded(self._controller.block(key, verdict)) for key, verdict in blocked),
+            *(self._guarded(self._controller.hold(key)) for key in held),
         )
 
     def _gate_candidate(self, record: DownloadRecord) -> Candidate:

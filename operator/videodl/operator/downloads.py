@@ -35,6 +35,7 @@ from videodl.reconcile.download import (
     naming,
     patches,
     podspec,
+    settle,
     transitions,
 )
 from videodl.reconcile.download.gate import AdmissionGate, Candidate, Verdict
@@ -43,8 +44,6 @@ from videodl.reconcile.download.podview import PodView
 from videodl.reconcile.download.record import DownloadRecord, record_of
 
 __all__ = ["DownloadController"]
-
-#: Where VideoDownloads are written.
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +131,7 @@ class DownloadController(controller.Controller[DownloadRecord]):
                     await self._write_invalid(key, record)
                     break
                 observation = self._observation(record)
-                plan = transitions.decide(observation)
+                plan = settle.settle(observation, transitions.decide)
                 if plan.recheck_at is not None:
                     delay = (plan.recheck_at - observation.now).total_seconds()
                     self.queue.add_after(key, delay)
@@ -152,6 +151,17 @@ class DownloadController(controller.Controller[DownloadRecord]):
                 return False
             await self._execute(key, record, observation, plan)
             return True
+
+    async def hold(self, key: Key) -> None:
+        """Record a new download that was not admitted this time as Queued."""
+        async with self.locks[key]:
+            record = self.objects.get(key)
+            if record is None or record.problem is not None:
+                return
+            observation = self._observation(record)
+            plan = admission.hold(observation)
+            if plan is not None:
+                await self._execute(key, record, observation, plan)
 
     async def block(self, key: Key, verdict: Verdict) -> None:
         """Show ``key`` as Blocked with the gate's reason, if it still waits."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime
 from typing import Any
 
@@ -81,8 +82,8 @@ def succeeded(message: str | None = None) -> dict[str, Any]:
 
 
 class TestHappyPath:
-    def test_five_writes_in_order(self) -> None:
-        """Pending, Queued, the write-ahead Running, the Pod, Succeeded: five writes, in order."""
+    def test_three_writes_in_order(self) -> None:
+        """The write-ahead Running, the Pod, Succeeded: three writes, in order, two Events."""
 
         async def scenario() -> Harness:
             h = Harness()
@@ -98,12 +99,10 @@ class TestHappyPath:
         assert h.phase("clip") == "Succeeded"
         assert [w[:2] for w in h.kube.writes] == [
             ("patch", "videodownloads/status"),
-            ("patch", "videodownloads/status"),
-            ("patch", "videodownloads/status"),
             ("create", "pods"),
             ("patch", "videodownloads/status"),
         ]
-        assert [r for _, r in h.recorder.events] == ["Queued", "Started", "Succeeded"]
+        assert [r for _, r in h.recorder.events] == ["Started", "Succeeded"]
         assert h.gate.outcomes == [("clip", 1, "Succeeded")]
         assert h.controller.metrics.registry.get_sample_value("videodl_attempts_total") == 1
 
@@ -208,6 +207,36 @@ class TestAdmissionOrder:
         # n0 may start before urgent exists in the queue only if it was admitted first; here all
         # are queued together, so urgent leads.
         assert started == ["urgent", "n0", "n1", "n2", "n3"]
+
+    def test_new_downloads_observed_together_start_by_priority(self) -> None:
+        """A burst seen in one pass: the highest priority starts in one write; the others are
+        recorded Queued in one write each, without an Event."""
+
+        async def scenario() -> Harness:
+            h = Harness(max_running=1)
+            for index, priority in enumerate(("Low", "High", "Normal")):
+                h.kube.add_download(
+                    download(
+                        priority.lower(),
+                        uid=f"uid-{index}",
+                        spec={"priority": priority},
+                        created=T0 + datetime.timedelta(seconds=index),
+                    )
+                )
+            await h.settle()
+            return h
+
+        h = asyncio.run(scenario())
+        assert (h.phase("high"), h.phase("normal"), h.phase("low")) == (
+            "Running",
+            "Queued",
+            "Queued",
+        )
+        status_writes = collections.Counter(
+            w[2] for w in h.kube.writes if w[:2] == ("patch", "videodownloads/status")
+        )
+        assert status_writes == {"high": 1, "normal": 1, "low": 1}
+        assert [r for _, r in h.recorder.events] == ["Started"]
 
     def test_gate_denial_blocks_and_frees_the_slot(self) -> None:
         """A download the gate denies is Blocked, and the next one takes the slot."""

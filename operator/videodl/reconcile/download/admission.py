@@ -2,7 +2,8 @@
 
 The admission loop (:mod:`videodl.operator.admission`) chooses which waiting downloads start;
 for each it asks :func:`admit` for the write-ahead record of the run and its Pod, or
-:func:`block` when an admission gate denied it. When the apiserver refuses the worker Pod
+:func:`block` when an admission gate denied it; a new download that must wait is recorded
+as Queued by :func:`hold`. When the apiserver refuses the worker Pod
 of a run just recorded, :func:`pod_rejected` backs off without counting an attempt.
 Pure: no I/O.
 """
@@ -19,7 +20,7 @@ from videodl.reconcile.download.plan import Event, Observation, Plan
 from videodl.reconcile.download.podspec import MissingClaimError, PodIdentity, claim_name
 from videodl.reconcile.download.reasons import Reason
 
-__all__ = ["admit", "block", "pod_rejected"]
+__all__ = ["admit", "block", "hold", "pod_rejected"]
 
 
 def admit(observation: Observation) -> Plan | None:
@@ -86,6 +87,25 @@ def block(observation: Observation, *, reason: str, message: str) -> Plan | None
     if changed is None:
         return None
     return Plan(status=changed, events=phases.transition_events(status.phase, new, message))
+
+
+def hold(observation: Observation) -> Plan | None:
+    """Record a new download that was not admitted this time as Queued.
+
+    None when it is no longer new (another write got there first), is suspended or being
+    deleted, or has no claim to write into (the reconcile fails it).
+    """
+    status = observation.status
+    if observation.deleting or observation.download.spec.suspend:
+        return None
+    if not phases.is_new(status.phase):
+        return None
+    try:
+        claim_name(observation.download, observation.settings)
+    except MissingClaimError:
+        return None
+    priority = observation.download.spec.priority.value
+    return phases.queue(observation, f"waiting for a worker slot (priority {priority})")
 
 
 _REJECTION_HINTS: Final = (

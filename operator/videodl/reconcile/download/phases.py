@@ -24,6 +24,7 @@ __all__ = [
     "changed",
     "conditions_for",
     "enter",
+    "is_new",
     "is_waiting",
     "is_waiting_phase",
     "last_run",
@@ -64,6 +65,14 @@ def max_attempts(observation: Observation) -> int:
     return observation.download.spec.retry.max_attempts
 
 
+def is_new(phase: Phase | None) -> bool:
+    """Whether a download has not been recorded in a phase of its own yet.
+
+    ``Pending`` counts as new: it is what earlier versions wrote before queueing.
+    """
+    return phase is None or phase == Phase.PENDING
+
+
 def is_waiting(status: VideoDownloadStatus, now: datetime.datetime) -> bool:
     """Whether the download waits for admission now (queued, blocked, or backoff over)."""
     return is_waiting_phase(status.phase, status.next_attempt_time, now)
@@ -73,7 +82,7 @@ def is_waiting_phase(
     phase: Phase | None, next_attempt_time: datetime.datetime | None, now: datetime.datetime
 ) -> bool:
     """:func:`is_waiting` from the two fields it reads."""
-    if phase == Phase.QUEUED:
+    if phase == Phase.QUEUED or is_new(phase):
         return True
     # Blocked by a gate has no time of its own; Blocked because the worker could not
     # start waits until its retry time, as a backoff does.
@@ -154,8 +163,14 @@ def changed(observation: Observation, status: VideoDownloadStatus) -> VideoDownl
 def transition_events(
     old: Phase | None, new: VideoDownloadStatus, detail: str
 ) -> tuple[Event, ...]:
-    """The Event of going from phase ``old`` to ``new``'s phase (none if it stays the same)."""
+    """The Event of going from phase ``old`` to ``new``'s phase (none if it stays the same).
+
+    Entering the queue for the first time posts none: the download's life is told by its
+    Started and Succeeded or Failed Events, and the phase shows that it waits.
+    """
     if old == new.phase or new.phase not in _ENTERED:
+        return ()
+    if is_new(old) and new.phase == Phase.QUEUED:
         return ()
     return (Event.of(_ENTERED[new.phase], detail),)
 

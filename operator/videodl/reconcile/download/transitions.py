@@ -78,15 +78,8 @@ def _unwanted_pods(observation: Observation) -> tuple[str, ...]:
 
 def _decide_status(observation: Observation) -> Plan:
     phase = observation.status.phase
-    if phase is None:
-        return Plan(
-            status=phases.enter(
-                observation,
-                phase=Phase.PENDING,
-                reason=ConditionReason.PENDING,
-                message=phases.SUMMARY[Phase.PENDING],
-            )
-        )
+    if phase is None or phases.is_new(phase):
+        return _decide_new(observation)
     retry = _manual_retry(observation)
     if retry is not None:
         return retry
@@ -98,8 +91,13 @@ def _decide_status(observation: Observation) -> Plan:
     return step(observation)
 
 
-def _decide_pending(observation: Observation) -> Plan:
-    """Check what can be checked before queueing: a claim to write into."""
+def _decide_new(observation: Observation) -> Plan:
+    """A download with no phase yet: fail it, suspend it, or leave it to admission.
+
+    What can be checked before queueing is checked here (a claim to write into). A download
+    that may run is not written at all: the admission loop records it once, as Running when
+    a slot is free and as Queued otherwise, so starting at once costs one status write.
+    """
     try:
         claim_name(observation.download, observation.settings)
     except MissingClaimError as exc:
@@ -110,8 +108,9 @@ def _decide_pending(observation: Observation) -> Plan:
             time=observation.now,
         )
         return failures.fail(observation, failure)
-    priority = observation.download.spec.priority.value
-    return phases.queue(observation, f"waiting for a worker slot (priority {priority})")
+    if observation.download.spec.suspend:
+        return _decide_suspend(observation)
+    return Plan()
 
 
 def _decide_resume(observation: Observation) -> Plan:
@@ -190,7 +189,6 @@ def _decide_suspend(observation: Observation) -> Plan:
 
 
 _BY_PHASE: Final[Mapping[Phase, Callable[[Observation], Plan]]] = {
-    Phase.PENDING: _decide_pending,
     Phase.SUSPENDED: _decide_resume,
     Phase.RUNNING: attempts.decide_running,
 }

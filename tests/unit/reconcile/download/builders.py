@@ -9,7 +9,7 @@ from typing import Any
 
 from videodl.api.resource import VideoDownload
 from videodl.api.status import ConditionStatus, VideoDownloadStatus
-from videodl.reconcile.download import naming, patches, transitions
+from videodl.reconcile.download import admission, naming, patches
 from videodl.reconcile.download.plan import Observation, Plan
 from videodl.reconcile.download.podview import PodView
 from videodl.reconcile.download.settings import WorkerSettings
@@ -213,9 +213,10 @@ def conditions(status: VideoDownloadStatus | None) -> dict[str, ConditionStatus]
 def status_in(phase: str, **fields: Any) -> dict[str, Any]:
     """A raw status the operator could have written, in ``phase``."""
     body = download()
-    first = transitions.decide(observe(body)).status
-    assert first is not None
-    base = written(body, Plan(status=first))["status"]
+    held = admission.hold(observe(body))
+    assert held is not None
+    assert held.status is not None
+    base = written(body, Plan(status=held.status))["status"]
     return {**base, "phase": phase, **fields}
 
 

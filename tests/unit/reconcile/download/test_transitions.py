@@ -32,11 +32,17 @@ from videodl.reconcile.download.settings import WorkerSettings
 
 
 class TestFirstSight:
-    def test_pending_with_conditions(self) -> None:
-        """A new download becomes Pending, not Ready, Reconciling, with observedGeneration."""
-        plan = transitions.decide(observe(download(generation=3)))
+    def test_new_download_is_left_to_admission(self) -> None:
+        """A new download that may run is not written by the reconcile: admission records it."""
+        assert transitions.decide(observe(download(generation=3))).empty
+
+    def test_held_download_is_queued_with_conditions(self) -> None:
+        """Not admitted at once, it is Queued: not Ready, Reconciling, with observedGeneration
+        and no Event (its Events are Started and Succeeded or Failed)."""
+        plan = admission.hold(observe(download(generation=3)))
+        assert plan is not None
         assert plan.status is not None
-        assert plan.status.phase == Phase.PENDING
+        assert plan.status.phase == Phase.QUEUED
         assert plan.status.observed_generation == 3
         assert conditions(plan.status) == {
             "Ready": ConditionStatus.FALSE,
@@ -45,20 +51,32 @@ class TestFirstSight:
         }
         assert all(c.observed_generation == 3 for c in plan.status.conditions)
         assert plan.create_pod is None
+        assert reasons(plan) == []
 
-    def test_queued_next(self) -> None:
-        """A Pending download is queued next, with a Queued Event."""
-        body = download()
-        body = written(body, transitions.decide(observe(body)))
-        plan = transitions.decide(observe(body))
+    def test_admitted_at_once_is_one_write(self) -> None:
+        """Admitted while new, it goes from no status to the write-ahead Running in one plan."""
+        plan = admission.admit(observe(download(generation=2)))
+        assert plan is not None
         assert plan.status is not None
-        assert plan.status.phase == Phase.QUEUED
-        assert reasons(plan) == ["Queued"]
+        assert (plan.status.phase, plan.status.attempts) == (Phase.RUNNING, 1)
+        assert plan.status.observed_generation == 2
+        assert plan.create_pod is not None
+        assert plan.status.worker_pod == worker_name(plan.create_pod.run)
+        assert reasons(plan) == ["Started"]
+
+    def test_hold_after_a_write_does_nothing(self) -> None:
+        """Once recorded, a download is no longer new: holding it again writes nothing."""
+        body = download()
+        held = admission.hold(observe(body))
+        assert held is not None
+        body = written(body, held)
+        assert admission.hold(observe(body)) is None
 
     def test_no_claim_fails_stalled(self) -> None:
         """Without a claim in the spec or the settings the download fails and says how to fix it."""
         body = download(spec={"output": {}})
-        body = written(body, transitions.decide(observe(body)))
+        assert admission.hold(observe(body)) is None
+        assert admission.admit(observe(body)) is None
         plan = transitions.decide(observe(body))
         assert plan.status is not None
         assert plan.status.phase == Phase.FAILED
@@ -71,16 +89,24 @@ class TestFirstSight:
         """The operator's default claim stands in for a missing one."""
         body = download(spec={"output": {}})
         settings_ = WorkerSettings(default_claim="shared")
-        body = written(body, transitions.decide(observe(body, settings=settings_)))
-        plan = transitions.decide(observe(body, settings=settings_))
+        assert transitions.decide(observe(body, settings=settings_)).empty
+        plan = admission.hold(observe(body, settings=settings_))
+        assert plan is not None
         assert plan.status is not None
         assert plan.status.phase == Phase.QUEUED
+
+    def test_created_suspended_is_suspended_at_once(self) -> None:
+        """A download created with spec.suspend is recorded Suspended in its first write."""
+        plan = transitions.decide(observe(download(spec={"suspend": True})))
+        assert plan.status is not None
+        assert plan.status.phase == Phase.SUSPENDED
 
     def test_steady_state_writes_nothing(self) -> None:
         """Deciding again on what was just written plans nothing."""
         body = download()
-        for _ in range(2):
-            body = written(body, transitions.decide(observe(body)))
+        held = admission.hold(observe(body))
+        assert held is not None
+        body = written(body, held)
         assert transitions.decide(observe(body)).empty
 
 
@@ -442,6 +468,7 @@ EVENTS = st.lists(
     st.sampled_from(
         [
             "admit",
+            "hold",
             "start",
             "succeed",
             "transient",
@@ -506,8 +533,9 @@ class Cluster:
 
     def apply(self, event: str) -> None:  # noqa: PLR0912 - one branch per simulated event
         current = self.current()
-        if event == "admit":
-            plan = admission.admit(observe(self.body, self.views(), now=self.now))
+        if event in ("admit", "hold"):
+            decide = admission.admit if event == "admit" else admission.hold
+            plan = decide(observe(self.body, self.views(), now=self.now))
             if plan is not None:
                 self.execute(plan)
         elif event == "start" and current and current["phase"] == "Pending":
@@ -547,7 +575,10 @@ class Cluster:
 
     def check(self) -> None:
         status = VideoDownloadStatus.model_validate(self.body.get("status") or {})
-        assert status.phase is not None
+        if status.phase is None:
+            # Only a download that admission has not recorded yet has no phase.
+            assert not self.created
+            assert not self.pods
         assert (status.attempts or 0) <= 3
         active = [
             n
@@ -566,7 +597,7 @@ class TestHistories:
     @given(EVENTS)
     def test_invariants_hold(self, events: list[str]) -> None:
         """Any history, with crashes mid-plan, keeps one active Pod at most, runs created once,
-        attempts within the budget, and a phase always set."""
+        attempts within the budget, and a phase set once anything ran."""
         cluster = Cluster()
         cluster.reconcile()
         for event in events:
