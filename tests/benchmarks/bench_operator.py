@@ -1,17 +1,27 @@
-"""Benchmark (not a test): 1000 VideoDownloads at once, against 1000 plain Jobs.
+"""Benchmark (not a test): VideoDownloads against plain Jobs, one at a time and in a burst.
 
-On a fresh local cluster, 1000 VideoDownloads are created together with a worker command
-that completes at once (``/bin/true``: a thousand real downloads do not fit a 2-core
-machine); then the same 1000 as batch/v1 Jobs through kube-controller-manager. Reported:
+Every VideoDownload runs a worker command that completes at once (``/bin/true``: a thousand
+real downloads do not fit a 2-core machine), and so does every batch/v1 Job's Pod. In one
+run, on a fresh local cluster whose controller-manager and scheduler use the local client
+rate (QPS 200, burst 400):
 
-- creation-to-Pod latency (p50, p99, max): from the object's ADDED watch event to its
-  Pod's, both seen by the same watching client, and the ratio ours/Jobs';
-- throughput: objects finished per second, first creation to last completion;
-- the operator's peak RSS (VmHWM) and CPU seconds;
-- apiserver write requests (POST, PUT, PATCH, DELETE, APPLY) per object, read from the
-  apiserver's own ``apiserver_request_total`` before and after, by resource.
+1. one at a time: ``--single`` (20) VideoDownloads, each created after the previous one
+   finished, then as many Jobs;
+2. a burst: ``--count`` (1000) VideoDownloads created together from 16 threads, then as
+   many Jobs;
+3. a restart: the operator is stopped and started again over the burst's finished objects,
+   and a new download is created at once; reported is the time until its Pod exists
+   (ready and admitting again) and the new process's peak RSS;
 
-Run: ``python tests/benchmarks/bench_operator.py [--count N]``.
+then on a second fresh cluster with the upstream defaults (QPS 20, burst 30) the Job side
+of 1 and 2 again. Reported for every side: creation-to-Pod latency (p50, p99, max: from
+the object's ADDED watch event to its Pod's, both seen by one watching client) and the
+ratios ours/Jobs' at both rates; objects finished per second (first creation to last
+completion) and the ratio; the operator's peak RSS (VmHWM) and CPU seconds; apiserver
+writes per object by resource and verb, from the apiserver's own
+``apiserver_request_total`` before and after; and the operator's own Events per download.
+
+Run: ``python tests/benchmarks/bench_operator.py [--count N] [--single N]``.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ from __future__ import annotations
 import argparse
 import collections
 import concurrent.futures
+import dataclasses
 import json
 import os
 import pathlib
@@ -35,9 +46,10 @@ from typing import Any
 from kubernetes import client, config, watch
 
 from videodl.api import resource
+from videodl.api.resource import MANAGER
 from videodl.reconcile.download import naming
 from videodl_devkit import cluster as local
-from videodl_devkit import testing
+from videodl_devkit import controlplane, testing
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CRD_FILE = REPO / "crds" / f"{resource.GROUP}_{resource.PLURAL}.yaml"
@@ -102,8 +114,12 @@ class Recorder:
         list_objects: Callable[..., Any],
         owner_of: Callable[[Json], str | None],
         finished: Callable[[Json], bool],
+        *,
+        prefix: str = "",
     ) -> None:
         self.core = client.CoreV1Api(api)
+        #: Only objects whose names start with this are recorded.
+        self.prefix = prefix
         self.namespace = namespace
         self.added: dict[str, float] = {}
         self.pod_added: dict[str, float] = {}
@@ -142,6 +158,8 @@ class Recorder:
         for kind, obj in self._stream(self._list_objects):
             name = obj["metadata"]["name"]
             now = time.monotonic()
+            if not name.startswith(self.prefix):
+                continue
             if kind == "ADDED":
                 self.added.setdefault(name, now)
             if self._finished(obj):
@@ -153,7 +171,7 @@ class Recorder:
 
         for kind, obj in self._stream(pods):
             owner = self._owner_of(obj)
-            if kind == "ADDED" and owner is not None:
+            if kind == "ADDED" and owner is not None and owner.startswith(self.prefix):
                 self.pod_added.setdefault(owner, time.monotonic())
 
     def stop(self) -> None:
@@ -226,25 +244,148 @@ def per_object(
     }
 
 
-def run_videodownloads(
-    cluster: local.LocalCluster, api: client.ApiClient, count: int, log_dir: pathlib.Path
-) -> Json:
-    namespace = "bench-vd"
-    apply(cluster, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}])
-    apply(
-        cluster,
-        [
-            *testing.worker_rbac(namespace),
-            {
-                **testing.volume_claim("media"),
-                "metadata": {"name": "media", "namespace": namespace},
+def videodownload(index: int, prefix: str = "d") -> Json:
+    return {
+        "apiVersion": resource.API_VERSION,
+        "kind": resource.KIND,
+        "metadata": {"name": f"{prefix}{index:05d}"},
+        "spec": {
+            "url": f"https://media.example/v/{prefix}{index}",
+            "output": {"persistentVolumeClaim": {"claimName": "media"}},
+        },
+    }
+
+
+def job(index: int, prefix: str = "j") -> Json:
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": f"{prefix}{index:05d}"},
+        "spec": {
+            "backoffLimit": 0,
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [
+                        {"name": "worker", "image": "busybox", "command": ["/bin/true"]}
+                    ],
+                }
             },
-        ],
-    )
-    objects = client.CustomObjectsApi(api)
-    operator = testing.OperatorProcess(
+        },
+    }
+
+
+class Side:
+    """One kind of object in one namespace: how to create, list and recognise them."""
+
+    def __init__(self, api: client.ApiClient, namespace: str, *, kind: str) -> None:
+        self.api = api
+        self.namespace = namespace
+        self.kind = kind
+        self.objects = client.CustomObjectsApi(api)
+        self.batch = client.BatchV1Api(api)
+
+    def list(self, **kwargs: Any) -> Any:
+        if self.kind == "Job":
+            return self.batch.list_namespaced_job(self.namespace, **kwargs)
+        return self.objects.list_namespaced_custom_object(
+            resource.GROUP, resource.VERSION, self.namespace, resource.PLURAL, **kwargs
+        )
+
+    def create(self, index: int, prefix: str) -> None:
+        if self.kind == "Job":
+            self.batch.create_namespaced_job(self.namespace, job(index, prefix))
+        else:
+            self.objects.create_namespaced_custom_object(
+                resource.GROUP,
+                resource.VERSION,
+                self.namespace,
+                resource.PLURAL,
+                videodownload(index, prefix),
+            )
+
+    def owner(self, pod: Json) -> str | None:
+        labels = pod["metadata"].get("labels") or {}
+        return labels.get("job-name" if self.kind == "Job" else naming.LABEL_DOWNLOAD)
+
+    def finished(self, obj: Json) -> bool:
+        status = obj.get("status") or {}
+        if self.kind == "Job":
+            return (status.get("succeeded") or 0) >= 1
+        return status.get("phase") == "Succeeded"
+
+    def recorder(self, prefix: str) -> Recorder:
+        return Recorder(
+            self.api, self.namespace, self.list, self.owner, self.finished, prefix=prefix
+        )
+
+
+def one_at_a_time(side: Side, count: int) -> Json:
+    """Create ``count`` objects, each once the previous one finished: latency at rest."""
+    recorder = side.recorder("s")
+    time.sleep(1)
+    try:
+        for index in range(count):
+            name = f"s{index:05d}"
+            side.create(index, "s")
+            wait_until(f"{name} to finish", lambda n=name: n in recorder.done, 120)
+    finally:
+        recorder.stop()
+    latencies = [recorder.pod_added[n] - recorder.added[n] for n in recorder.added]
+    return {
+        "objects": count,
+        "latency_median_s": round(statistics.median(latencies), 3),
+        "latency_p99_s": round(percentile(latencies, 0.99), 3),
+        "latency_max_s": round(max(latencies), 3),
+    }
+
+
+def burst(side: Side, count: int) -> Json:
+    """Create ``count`` objects at once; latency, throughput and writes per object."""
+    recorder = side.recorder("b")
+    time.sleep(2)
+    before = write_counts(side.api)
+    try:
+        started = create_all(count, lambda i: side.create(i, "b"))
+        wait_until(f"every {side.kind} to finish", lambda: len(recorder.done) >= count, 3600)
+        time.sleep(3)
+        after = write_counts(side.api)
+    finally:
+        recorder.stop()
+    figures = summarise(recorder, count, started)
+    figures["writes_per_object"] = per_object(before, after, count)
+    return figures
+
+
+def prepare_namespace(cluster: local.LocalCluster, namespace: str, *, downloads: bool) -> None:
+    apply(cluster, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}])
+    if downloads:
+        claim = {
+            **testing.volume_claim("media"),
+            "metadata": {"name": "media", "namespace": namespace},
+        }
+        apply(cluster, [*testing.worker_rbac(namespace), claim])
+
+
+def operator_events(api: client.ApiClient, namespace: str, count: int) -> float:
+    """Events the operator posted about downloads, per download."""
+    core = client.CoreV1Api(api)
+    posted = 0
+    token = None
+    while True:
+        page = core.list_namespaced_event(namespace, limit=500, _continue=token)
+        posted += sum(1 for e in page.items if (e.source and e.source.component) == MANAGER)
+        token = page.metadata._continue
+        if not token:
+            return round(posted / count, 3)
+
+
+def operator_process(
+    cluster: local.LocalCluster, namespace: str, log: pathlib.Path, count: int
+) -> testing.OperatorProcess:
+    return testing.OperatorProcess(
         kubeconfig=cluster.kubeconfig,
-        log_path=log_dir / "operator.log",
+        log_path=log,
         args=[
             f"--namespaces={namespace}",
             f"--max-running={count}",
@@ -253,136 +394,129 @@ def run_videodownloads(
             f"--breaker-namespace={namespace}",
         ],
     )
+
+
+def run_videodownloads(
+    cluster: local.LocalCluster, api: client.ApiClient, args: argparse.Namespace, logs: pathlib.Path
+) -> Json:
+    namespace = "bench-vd"
+    prepare_namespace(cluster, namespace, downloads=True)
+    side = Side(api, namespace, kind=resource.KIND)
+    operator = operator_process(cluster, namespace, logs / "operator.log", args.count)
     operator.start()
-
-    def list_downloads(**kwargs: Any) -> Any:
-        return objects.list_namespaced_custom_object(
-            resource.GROUP, resource.VERSION, namespace, resource.PLURAL, **kwargs
-        )
-
-    def owner(pod: Json) -> str | None:
-        labels = pod["metadata"].get("labels") or {}
-        return labels.get(naming.LABEL_DOWNLOAD)
-
-    recorder = Recorder(
-        api,
-        namespace,
-        list_downloads,
-        owner,
-        lambda o: (o.get("status") or {}).get("phase") == "Succeeded",
-    )
-    time.sleep(2)
-    before = write_counts(api)
-
-    def create(index: int) -> None:
-        objects.create_namespaced_custom_object(
-            resource.GROUP,
-            resource.VERSION,
-            namespace,
-            resource.PLURAL,
-            {
-                "apiVersion": resource.API_VERSION,
-                "kind": resource.KIND,
-                "metadata": {"name": f"d{index:04d}"},
-                "spec": {
-                    "url": f"https://media.example/v/{index}",
-                    "output": {"persistentVolumeClaim": {"claimName": "media"}},
-                },
-            },
-        )
-
+    figures: Json = {}
     try:
-        started = create_all(count, create)
-        wait_until("every VideoDownload to succeed", lambda: len(recorder.done) >= count, 1800)
-        time.sleep(3)
-        after = write_counts(api)
+        if args.single:
+            figures["one_at_a_time"] = one_at_a_time(side, args.single)
+        before_events = operator_events(api, namespace, 1)
+        figures["burst"] = burst(side, args.count)
+        after_events = operator_events(api, namespace, 1)
+        figures["burst"]["operator_events_per_download"] = round(
+            (after_events - before_events) / args.count, 3
+        )
+        assert operator.popen is not None
+        rss, cpu = proc_figures(operator.popen.pid)
+        figures["burst"]["operator_peak_rss_mib"] = round(rss, 1)
+        figures["burst"]["operator_cpu_s"] = round(cpu, 1)
+        more = sum(
+            1
+            for o in side.list(limit=args.count + args.single + 10)["items"]
+            if ((o.get("status") or {}).get("attempts") or 0) > 1
+        )
+        figures["burst"]["downloads_with_more_than_one_attempt"] = more
+    finally:
+        operator.close()
+    figures["restart"] = restart(cluster, side, logs, args.count)
+    return figures
+
+
+def restart(cluster: local.LocalCluster, side: Side, logs: pathlib.Path, count: int) -> Json:
+    """Start the operator over the finished objects and create one new download at once."""
+    recorder = side.recorder("r")
+    time.sleep(2)
+    operator = operator_process(cluster, side.namespace, logs / "operator-restart.log", count)
+    try:
+        started = time.monotonic()
+        operator.start(wait=False)
+        side.create(0, "r")
+        wait_until("the new download's Pod", lambda: "r00000" in recorder.pod_added, 600)
+        admitting = recorder.pod_added["r00000"] - started
+        wait_until("the new download to finish", lambda: "r00000" in recorder.done, 120)
+        operator.wait_healthy()
         assert operator.popen is not None
         rss, cpu = proc_figures(operator.popen.pid)
     finally:
         recorder.stop()
         operator.close()
-    figures = summarise(recorder, count, started)
-    figures["operator_peak_rss_mib"] = round(rss, 1)
-    figures["operator_cpu_s"] = round(cpu, 1)
-    figures["writes_per_object"] = per_object(before, after, count)
-    failed = sum(
-        1 for o in list_downloads()["items"] if ((o.get("status") or {}).get("attempts") or 0) > 1
-    )
-    figures["downloads_with_more_than_one_attempt"] = failed
-    return figures
+    return {
+        "existing_finished_objects": count,
+        "start_to_new_pod_s": round(admitting, 2),
+        "operator_peak_rss_mib": round(rss, 1),
+        "operator_cpu_s": round(cpu, 1),
+    }
 
 
-def run_jobs(cluster: local.LocalCluster, api: client.ApiClient, count: int) -> Json:
+def run_jobs(cluster: local.LocalCluster, api: client.ApiClient, args: argparse.Namespace) -> Json:
     namespace = "bench-job"
-    apply(cluster, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}])
-    batch = client.BatchV1Api(api)
-
-    def list_jobs(**kwargs: Any) -> Any:
-        return batch.list_namespaced_job(namespace, **kwargs)
-
-    def owner(pod: Json) -> str | None:
-        return (pod["metadata"].get("labels") or {}).get("job-name")
-
-    recorder = Recorder(
-        api,
-        namespace,
-        list_jobs,
-        owner,
-        lambda o: ((o.get("status") or {}).get("succeeded") or 0) >= 1,
-    )
-    time.sleep(2)
-    before = write_counts(api)
-
-    def create(index: int) -> None:
-        batch.create_namespaced_job(
-            namespace,
-            {
-                "apiVersion": "batch/v1",
-                "kind": "Job",
-                "metadata": {"name": f"j{index:04d}"},
-                "spec": {
-                    "backoffLimit": 0,
-                    "template": {
-                        "spec": {
-                            "restartPolicy": "Never",
-                            "containers": [
-                                {"name": "worker", "image": "busybox", "command": ["/bin/true"]}
-                            ],
-                        }
-                    },
-                },
-            },
-        )
-
-    started = create_all(count, create)
-    wait_until("every Job to complete", lambda: len(recorder.done) >= count, 1800)
-    time.sleep(3)
-    after = write_counts(api)
-    figures = summarise(recorder, count, started)
-    figures["writes_per_object"] = per_object(before, after, count)
-    recorder.stop()
+    prepare_namespace(cluster, namespace, downloads=False)
+    side = Side(api, namespace, kind="Job")
+    figures: Json = {}
+    if args.single:
+        figures["one_at_a_time"] = one_at_a_time(side, args.single)
+    figures["burst"] = burst(side, args.count)
     return figures
+
+
+def ratios(ours: Json, jobs: Json) -> Json:
+    found: Json = {}
+    if "one_at_a_time" in ours and "one_at_a_time" in jobs:
+        a, b = ours["one_at_a_time"], jobs["one_at_a_time"]
+        found["one_at_a_time_latency_median"] = round(
+            a["latency_median_s"] / b["latency_median_s"], 2
+        )
+        found["one_at_a_time_latency_p99"] = round(a["latency_p99_s"] / b["latency_p99_s"], 2)
+    a, b = ours["burst"], jobs["burst"]
+    found["burst_latency_p50"] = round(a["latency_p50_s"] / b["latency_p50_s"], 2)
+    found["burst_latency_p99"] = round(a["latency_p99_s"] / b["latency_p99_s"], 2)
+    found["burst_throughput"] = round(a["throughput_per_s"] / b["throughput_per_s"], 2)
+    return found
+
+
+def connect(cluster: local.LocalCluster) -> client.ApiClient:
+    api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
+    api.configuration.connection_pool_maxsize = 32
+    return api
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=1000, help="objects of each kind")
+    parser.add_argument("--count", type=int, default=1000, help="objects of each kind in a burst")
+    parser.add_argument(
+        "--single", type=int, default=20, help="objects of each kind one at a time (0: none)"
+    )
     args = parser.parse_args(argv)
-    log_dir = pathlib.Path(tempfile.mkdtemp(prefix="videodl-bench-operator-"))
-    with local.running() as cluster:
+    logs = pathlib.Path(tempfile.mkdtemp(prefix="videodl-bench-operator-"))
+    local_rate, upstream = controlplane.LOCAL_RATE, controlplane.UPSTREAM_RATE
+    with local.running(rate=local_rate) as cluster:
         kubectl(cluster, "apply", "--server-side", "-f", str(CRD_FILE))
         kubectl(cluster, "wait", "--for=condition=Established", f"crd/{resource.CRD_NAME}")
         apply(cluster, testing.priority_classes())
-        api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
-        api.configuration.connection_pool_maxsize = 32
-        ours = run_videodownloads(cluster, api, args.count, log_dir)
-        jobs = run_jobs(cluster, api, args.count)
+        api = connect(cluster)
+        ours = run_videodownloads(cluster, api, args, logs)
+        jobs_local = run_jobs(cluster, api, args)
+    with local.running(rate=upstream) as cluster:
+        jobs_upstream = run_jobs(cluster, connect(cluster), args)
     report = {
+        "controller_client_rate": {
+            "local": dataclasses.asdict(local_rate),
+            "upstream_defaults": dataclasses.asdict(upstream),
+        },
         "videodownloads": ours,
-        "jobs": jobs,
-        "latency_ratio_p50": round(ours["latency_p50_s"] / jobs["latency_p50_s"], 2),
-        "latency_ratio_p99": round(ours["latency_p99_s"] / jobs["latency_p99_s"], 2),
-        "operator_log": str(log_dir / "operator.log"),
+        "jobs_at_local_rate": jobs_local,
+        "jobs_at_upstream_defaults": jobs_upstream,
+        "ratio_to_jobs_at_local_rate": ratios(ours, jobs_local),
+        "ratio_to_jobs_at_upstream_defaults": ratios(ours, jobs_upstream),
+        "operator_logs": str(logs),
     }
     print(json.dumps(report, indent=2))
     return 0

@@ -91,11 +91,19 @@ def image_paths() -> list[str]:
     return [str(k) for k in kept]
 
 
-def start(state_dir: pathlib.Path | None = None, timeout: float = 180.0) -> LocalCluster:
-    """Build (once) and start a local cluster in ``state_dir`` (a new temporary directory)."""
+def start(
+    state_dir: pathlib.Path | None = None,
+    timeout: float = 180.0,
+    *,
+    rate: controlplane.ClientRate = controlplane.LOCAL_RATE,
+) -> LocalCluster:
+    """Build (once) and start a local cluster in ``state_dir`` (a new temporary directory).
+
+    ``rate``: the controller-manager's and scheduler's client QPS and burst.
+    """
     bin_dir = binaries.ensure()
     state = state_dir or pathlib.Path(tempfile.mkdtemp(prefix="videodl-cluster-"))
-    plane = controlplane.ControlPlane(bin_dir=bin_dir, state_dir=state)
+    plane = controlplane.ControlPlane(bin_dir=bin_dir, state_dir=state, rate=rate)
     deadline = time.monotonic() + timeout
     plane.start(timeout=timeout)
     try:
@@ -124,9 +132,14 @@ def start(state_dir: pathlib.Path | None = None, timeout: float = 180.0) -> Loca
 
 
 @contextlib.contextmanager
-def running(state_dir: pathlib.Path | None = None, *, keep: bool = False) -> Iterator[LocalCluster]:
+def running(
+    state_dir: pathlib.Path | None = None,
+    *,
+    keep: bool = False,
+    rate: controlplane.ClientRate = controlplane.LOCAL_RATE,
+) -> Iterator[LocalCluster]:
     """A local cluster for the duration of the block; its state is removed unless ``keep``."""
-    cluster = start(state_dir)
+    cluster = start(state_dir, rate=rate)
     try:
         yield cluster
     finally:

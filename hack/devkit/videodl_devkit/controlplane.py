@@ -32,12 +32,27 @@ def free_port() -> int:
         return port
 
 
+@dataclasses.dataclass(frozen=True)
+class ClientRate:
+    """The client-side rate limit of the controller-manager and the scheduler."""
+
+    qps: int
+    burst: int
+
+
+#: What this local cluster runs with: far above the defaults, so controllers are not the limit.
+LOCAL_RATE = ClientRate(qps=200, burst=400)
+#: kube-controller-manager's and kube-scheduler's own defaults (``--kube-api-qps``/``-burst``).
+UPSTREAM_RATE = ClientRate(qps=20, burst=30)
+
+
 @dataclasses.dataclass
 class ControlPlane:
     """Starts and stops the control plane processes; ``admin_kubeconfig`` is the way in."""
 
     bin_dir: pathlib.Path
     state_dir: pathlib.Path
+    rate: ClientRate = LOCAL_RATE
     children: list[processes.Child] = dataclasses.field(default_factory=list)
     apiserver_port: int = 0
     admin_kubeconfig: pathlib.Path = dataclasses.field(default=pathlib.Path())
@@ -157,8 +172,8 @@ class ControlPlane:
                 "--bind-address=127.0.0.1",
                 f"--secure-port={cm_port}",
                 f"--service-cluster-ip-range={SERVICE_CIDR}",
-                "--kube-api-qps=200",
-                "--kube-api-burst=400",
+                f"--kube-api-qps={self.rate.qps}",
+                f"--kube-api-burst={self.rate.burst}",
                 "--concurrent-gc-syncs=20",
                 "--v=1",
             ],
@@ -171,8 +186,8 @@ class ControlPlane:
                 "--leader-elect=false",
                 "--bind-address=127.0.0.1",
                 f"--secure-port={sched_port}",
-                "--kube-api-qps=200",
-                "--kube-api-burst=400",
+                f"--kube-api-qps={self.rate.qps}",
+                f"--kube-api-burst={self.rate.burst}",
                 "--v=1",
             ],
         )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import kopf
 
-from videodl.operator import handlers, settings
+from videodl.operator import handlers, memory, settings
 from videodl.operator.runtime import Runtime
 
 __all__ = ["main"]
@@ -35,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("kopf").setLevel(
         logging.DEBUG if config.log_level == "DEBUG" else logging.WARNING
     )
+    memory.limit_malloc_arenas()
     runtime = Runtime(config)
     registry = kopf.OperatorRegistry()
     handlers.register(registry, runtime)

@@ -37,7 +37,9 @@ logger = logging.getLogger(__name__)
 _CONCURRENT_ADMISSIONS = 32
 #: The phases of a download that waits for a run (a new one has no phase yet).
 _QUEUED_PHASES = frozenset({Phase.QUEUED, Phase.BLOCKED, Phase.BACKING_OFF})
-#: Least pause between two passes, so a burst of changes costs one pass.
+#: Longest pause between two passes, so a burst of changes costs few passes. The pause
+#: is the last pass's own duration up to this: at rest a new download starts at once,
+#: under load passes take at most about half of the loop's time.
 _COALESCE_SECONDS = 0.05
 
 
@@ -93,6 +95,7 @@ class Scheduler:
                 await asyncio.wait_for(controller.changed.wait(), timeout=sleep)
             controller.changed.clear()
             sleep = self._settings.interval_seconds
+            began = time.monotonic()
             if controller.ready.is_set() and controller.leading.is_set():
                 try:
                     sleep = min(sleep, await self.run_pass())
@@ -103,7 +106,7 @@ class Scheduler:
                     logger.exception("admission pass failed")
             self.last_pass = time.monotonic()
             self.passes += 1
-            await asyncio.sleep(_COALESCE_SECONDS)
+            await asyncio.sleep(min(_COALESCE_SECONDS, self.last_pass - began))
 
     async def run_pass(self) -> float:
         """One admission pass; returns seconds until something is due (capped by interval)."""

@@ -23,7 +23,10 @@ from kubernetes import client
 
 from videodl.reconcile.download import naming
 
-__all__ = ["NoDiffBase", "NoProgress", "configure", "connection_info"]
+__all__ = ["LIST_CHUNK_SIZE", "NoDiffBase", "NoProgress", "configure", "connection_info"]
+
+#: Objects per page of the initial lists of the watched kinds.
+LIST_CHUNK_SIZE = 500
 
 
 def configure(settings: kopf.OperatorSettings, *, instance: str, clusterwide: bool) -> None:
@@ -39,6 +42,9 @@ def configure(settings: kopf.OperatorSettings, *, instance: str, clusterwide: bo
     settings.watching.server_timeout = 270
     settings.watching.client_timeout = 300
     settings.watching.connect_timeout = 10
+    # A restarted operator lists every object before it decides anything: in pages, so
+    # neither the apiserver nor this process holds ten thousand objects in one response.
+    settings.watching.chunk_size = LIST_CHUNK_SIZE
     settings.networking.request_timeout = 60
     settings.watching.label_selectors["pods"] = naming.pod_selector(instance)
 

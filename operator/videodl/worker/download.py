@@ -27,6 +27,7 @@ from yt_dlp.utils import MEDIA_EXTENSIONS, DownloadError
 from videodl.worker import classify, egress, guard, inputs, options, paths, result
 from videodl.worker.archive import DownloadArchive
 from videodl.worker.guarded import GuardedYoutubeDL
+from videodl.worker.hashing import Hashes
 from videodl.worker.progress import ProgressReporter, ProgressSink
 from videodl.worker.signals import Terminated
 from videodl.workerapi import environment
@@ -125,11 +126,12 @@ def _download(job: Job, reporter: ProgressReporter) -> SuccessMessage:
     paths.confine(archive_path, output_dir)
     archive = DownloadArchive(archive_path, check=not job.spec.force)
     cookie_file = _copy_cookies(job)
+    hashes = Hashes()
     runtime = options.Runtime(
         output_dir=job.output_dir,
         archive=archive,
         logger=_Logger(),
-        progress_hooks=[reporter.on_download],
+        progress_hooks=[reporter.on_download, hashes.on_download],
         postprocessor_hooks=[reporter.on_postprocess],
         cookie_file=None if cookie_file is None else str(cookie_file),
     )
@@ -154,16 +156,20 @@ def _download(job: Job, reporter: ProgressReporter) -> SuccessMessage:
             else:
                 candidates = result.media_files(info) + result.side_files(info)
     finally:
+        hashes.close()
         if cookie_file is not None:
             cookie_file.unlink(missing_ok=True)
     reporter.finished()
-    return result.build(
+    message = result.build(
         info,
         candidates,
         output_dir=output_dir,
         sub_path=job.spec.output.sub_path,
         skipped=skipped,
+        hashes=hashes,
     )
+    _log.info("%d of %d files hashed while downloading", hashes.hits, len(message.files))
+    return message
 
 
 def run(job: Job, *, sink: ProgressSink) -> Outcome:

@@ -2,7 +2,8 @@
 
 Files are listed media first, then side files (subtitles, thumbnail, info.json), each
 with its path relative to the volume, its size and its SHA-256. Only files inside the
-output directory are listed; :func:`build` reads the files to hash them.
+output directory are listed; :func:`build` takes the digests taken while downloading
+(:mod:`videodl.worker.hashing`) and reads the other files to hash them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from videodl.api.status import ResultFile
 from videodl.worker import paths
+from videodl.worker.hashing import Hashes
 from videodl.workerapi.termination import SuccessMessage
 
 __all__ = ["build", "file_entry", "media_files", "side_files", "videos"]
@@ -60,19 +62,33 @@ def side_files(info: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def file_entry(path: pathlib.Path, output_dir: pathlib.Path, sub_path: str | None) -> ResultFile:
-    """Size and SHA-256 of ``path``, named relative to the volume."""
+def file_entry(
+    path: pathlib.Path,
+    output_dir: pathlib.Path,
+    sub_path: str | None,
+    hashes: Hashes | None = None,
+) -> ResultFile:
+    """Size and SHA-256 of ``path``, named relative to the volume.
+
+    The digest taken while the file was downloaded (``hashes``) is used when the file is
+    still the one that was hashed; otherwise the file is read now.
+    """
     relative = paths.confine(path, output_dir)
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while block := handle.read(_CHUNK):
-            digest.update(block)
-            size += len(block)
+    known = hashes.digest_of(path) if hashes is not None else None
+    if known is not None:
+        size, sha256 = known.size, known.sha256
+    else:
+        digest = hashlib.sha256()
+        size = 0
+        with path.open("rb") as handle:
+            while block := handle.read(_CHUNK):
+                digest.update(block)
+                size += len(block)
+        sha256 = digest.hexdigest()
     return ResultFile(
         path=paths.relative_to_volume(relative, sub_path),
         size_bytes=size,
-        sha256=digest.hexdigest(),
+        sha256=sha256,
     )
 
 
@@ -102,6 +118,7 @@ def build(
     output_dir: pathlib.Path,
     sub_path: str | None,
     skipped: bool = False,
+    hashes: Hashes | None = None,
 ) -> SuccessMessage:
     """The result for ``info``: files among ``candidates`` that exist, deduplicated."""
     files: list[ResultFile] = []
@@ -113,7 +130,7 @@ def build(
         if path in seen or not path.is_file():
             continue
         seen.add(path)
-        files.append(file_entry(path, output_dir, sub_path))
+        files.append(file_entry(path, output_dir, sub_path, hashes))
     duration = info.get("duration")
     return SuccessMessage(
         video_id=_text(info, "id"),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import pathlib
 import time
+
+import pytest
 
 from tests.integration.worker.workerharness import RunWorker, Workspace, ffprobe
 
@@ -17,9 +20,15 @@ def sha256(path: pathlib.Path) -> str:
 
 class TestDirectFile:
     def test_lands_at_the_templated_path(
-        self, media_server: MediaServer, run_worker: RunWorker, workspace: Workspace
+        self,
+        media_server: MediaServer,
+        run_worker: RunWorker,
+        workspace: Workspace,
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
-        """The mp4 is written where the template says, with its size and SHA-256 in the result."""
+        """The mp4 is written where the template says, with its size and SHA-256 in the result
+        (taken while it was downloaded)."""
+        caplog.set_level(logging.INFO, logger="videodl.worker")
         source = media_server.library.video
         run = run_worker(
             {
@@ -36,6 +45,7 @@ class TestDirectFile:
         assert entry.sha256 == sha256(source)
         assert (run.result.video_id, run.result.extractor) == ("video", "generic")
         assert not run.result.skipped
+        assert "1 of 1 files hashed while downloading" in caplog.text
 
     def test_html_page_with_a_video_tag(
         self, media_server: MediaServer, run_worker: RunWorker
@@ -49,9 +59,15 @@ class TestDirectFile:
 
 class TestFormats:
     def test_audio_only_mp3(
-        self, media_server: MediaServer, run_worker: RunWorker, workspace: Workspace
+        self,
+        media_server: MediaServer,
+        run_worker: RunWorker,
+        workspace: Workspace,
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
-        """AudioOnly with mp3 produces an mp3 that ffprobe reads as audio only."""
+        """AudioOnly with mp3 produces an mp3 that ffprobe reads as audio only (a new file,
+        hashed once it is written, and its SHA-256 is that of the mp3)."""
+        caplog.set_level(logging.INFO, logger="videodl.worker")
         run = run_worker(
             {
                 "url": media_server.url("/media/video.mp4"),
@@ -67,6 +83,8 @@ class TestFormats:
         assert [s["codec_type"] for s in probe["streams"]] == ["audio"]
         assert probe["streams"][0]["codec_name"] == "mp3"
         assert float(probe["format"]["duration"]) > 2.5
+        assert entry.sha256 == sha256(workspace.output_dir / entry.path)
+        assert "0 of 1 files hashed while downloading" in caplog.text
 
     def test_hls_is_complete(
         self, media_server: MediaServer, run_worker: RunWorker, workspace: Workspace
