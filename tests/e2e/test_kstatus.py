@@ -3,8 +3,8 @@ the operator holds them in, against what docs/gitops.md promises.
 
 kstatus is the library itself (``hack/kstatus``, sigs.k8s.io/cli-utils' ``status.Compute``,
 which Flux's health checks run); the Argo CD health is the shipped ``health.lua`` under
-Lua 5.1, as Argo CD's gopher-lua runs it. ``Pending`` lasts a few milliseconds and is left to
-the unit tests.
+Lua 5.1, as Argo CD's gopher-lua runs it. ``Pending`` is written only by earlier versions and
+is left to the unit tests.
 """
 
 # The fixtures imported from test_operator are parameters of the tests below.
