@@ -190,6 +190,17 @@ class OwnedStore(Generic[OwnedT]):
     def get(self, key: Key) -> OwnedT | None:
         return self._views.get(key)
 
+    def known(self) -> list[Key]:
+        """Every (namespace, name) kept."""
+        return [key for key, _ in self._views.items()]
+
+    def forget(self, key: Key) -> OwnedT | None:
+        """Drop the view of ``key`` (its object is gone); the view it was."""
+        view = self._views.get(key)
+        if view is not None:
+            self.put(view, deleted=True)
+        return view
+
     def of(self, owner_uid: str) -> list[OwnedT]:
         """The views owned by the object with ``owner_uid``."""
         views = (self._views.get(k) for k in self._by_owner.get(owner_uid, ()))

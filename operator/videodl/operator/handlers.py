@@ -1,10 +1,11 @@
-"""The kopf registrations: thin handlers that feed the controller and start the runtime.
+"""The kopf registrations: the operator's login, startup and cleanup.
 
-Only watching handlers are used (``@kopf.index`` and ``@kopf.on.event``): kopf never
-writes its own progress annotations or finalizers onto VideoDownloads, so every write to
-them is the operator's own. Index handlers fill the view before any other handler runs
-(kopf waits for all indexes after a start), which is what lets a restarted operator see
-every existing worker Pod before it decides anything; they store nothing in kopf's index.
+kopf runs the operator's lifecycle (credentials, signals, startup and cleanup handlers) and
+never writes to VideoDownloads: it registers no resource handlers at all. The downloads and
+their Pods are listed and watched by the operator's own informers
+(:mod:`videodl.operator.watching`), which page through large collections and mark the view
+complete once everything is listed; kopf's own indexing would wake every waiting object
+whenever one finished indexing, a cost that grows with the square of the object count.
 kopf's own setup (settings, credentials, no-op state storages) is
 :mod:`videodl.operator.kopfsetup`.
 """
@@ -16,21 +17,14 @@ from typing import Any
 
 import kopf
 
-from videodl.api.resource import GROUP, MANAGER, PLURAL, VERSION
 from videodl.operator import kopfsetup
 from videodl.operator.runtime import Runtime, StartupError
-from videodl.reconcile.download import naming
 
 __all__ = ["register"]
 
 
 def register(registry: kopf.OperatorRegistry, runtime: Runtime) -> None:
     """Register every handler of the operator on ``registry``."""
-    controller = runtime.controller
-    pod_labels = {
-        naming.LABEL_MANAGED_BY: MANAGER,
-        naming.LABEL_INSTANCE: runtime.settings.instance,
-    }
 
     @kopf.on.login(registry=registry)
     def login(**_: Any) -> kopf.ConnectionInfo:
@@ -38,11 +32,7 @@ def register(registry: kopf.OperatorRegistry, runtime: Runtime) -> None:
 
     @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
-        kopfsetup.configure(
-            settings,
-            instance=runtime.settings.instance,
-            clusterwide=not runtime.settings.watch.namespaces,
-        )
+        kopfsetup.configure(settings)
         try:
             await runtime.start()
         except StartupError as exc:
@@ -51,29 +41,6 @@ def register(registry: kopf.OperatorRegistry, runtime: Runtime) -> None:
     @kopf.on.cleanup(registry=registry)
     async def cleanup(**_: Any) -> None:
         await runtime.stop()
-
-    @kopf.index(GROUP, VERSION, PLURAL, registry=registry)
-    async def videodownload_view(body: kopf.Body, **_: Any) -> None:
-        controller.observe(body, deleted=False)
-
-    @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
-    async def videodownload_changed(type: str | None, body: kopf.Body, **_: Any) -> None:
-        key = controller.observe(body, deleted=type == "DELETED")
-        controller.ready.set()
-        controller.queue.add(key)
-        controller.changed.set()
-
-    @kopf.index("", "v1", "pods", labels=pod_labels, registry=registry)
-    async def pod_view(body: kopf.Body, **_: Any) -> None:
-        controller.observe_pod(body, deleted=False)
-
-    @kopf.on.event("", "v1", "pods", labels=pod_labels, registry=registry)
-    async def pod_changed(type: str | None, body: kopf.Body, **_: Any) -> None:
-        key = controller.observe_pod(body, deleted=type == "DELETED")
-        controller.ready.set()
-        if key is not None:
-            controller.queue.add(key)
-            controller.changed.set()
 
     logging.getLogger(__name__).debug(
         "handlers registered for instance %s", runtime.settings.instance

@@ -1,16 +1,10 @@
 """Everything kopf-specific besides the handlers: its settings, credentials and state storages.
 
-The operator uses kopf only to watch (see :mod:`videodl.operator.handlers`), so kopf is set
-up here to post no Events and keep no state of its own, with bounded watches and the Pods
-selected by label (:func:`configure`). It authenticates with the same client configuration
-as the operator's own calls (:func:`connection_info`).
-
-kopf computes, on every watch event, a deep copy of the object (its "essence") to diff it
-against the last handled state, and strips its own progress records from it. Both exist
-for ``@kopf.on.create``/``update`` handlers, which this operator does not use: it only
-indexes and watches. The storages here keep and compute nothing, which removes most of
-kopf's cost per event (measured: about two thirds of the event loop's time with a
-thousand downloads) and guarantees kopf never writes its own state onto VideoDownloads.
+kopf runs the operator's lifecycle only (login, startup, cleanup; see
+:mod:`videodl.operator.handlers`): it is set up here to post no Events, keep no state of
+its own and scan nothing (:func:`configure`), and it authenticates with the same client
+configuration as the operator's own calls (:func:`connection_info`). The no-op storages
+guarantee that kopf never writes state of its own onto any object.
 """
 
 from __future__ import annotations
@@ -21,32 +15,20 @@ from typing import Any
 import kopf
 from kubernetes import client
 
-from videodl.reconcile.download import naming
-
-__all__ = ["LIST_CHUNK_SIZE", "NoDiffBase", "NoProgress", "configure", "connection_info"]
-
-#: Objects per page of the initial lists of the watched kinds.
-LIST_CHUNK_SIZE = 500
+__all__ = ["NoDiffBase", "NoProgress", "configure", "connection_info"]
 
 
-def configure(settings: kopf.OperatorSettings, *, instance: str, clusterwide: bool) -> None:
-    """kopf settings: no Events or state of its own, bounded watches, Pods selected by label."""
-    # Watching listed namespaces, kopf would stop a namespace's watch as soon as it looks
-    # deleted, before the operator saw its downloads' deletion and released their
-    # finalizers: the namespace would never finish deleting. The names are exact (no
-    # patterns), so kopf need not observe namespaces at all.
-    settings.scanning.disabled = not clusterwide
+def configure(settings: kopf.OperatorSettings) -> None:
+    """kopf settings: no Events, state or watches of its own.
+
+    kopf registers no resource handlers (the operator's informers watch), so it needs
+    neither to scan namespaces nor to store anything on objects.
+    """
+    settings.scanning.disabled = True
     settings.posting.enabled = False
     settings.persistence.diffbase_storage = NoDiffBase()
     settings.persistence.progress_storage = NoProgress()
-    settings.watching.server_timeout = 270
-    settings.watching.client_timeout = 300
-    settings.watching.connect_timeout = 10
-    # A restarted operator lists every object before it decides anything: in pages, so
-    # neither the apiserver nor this process holds ten thousand objects in one response.
-    settings.watching.chunk_size = LIST_CHUNK_SIZE
     settings.networking.request_timeout = 60
-    settings.watching.label_selectors["pods"] = naming.pod_selector(instance)
 
 
 def connection_info(configuration: client.Configuration) -> kopf.ConnectionInfo:

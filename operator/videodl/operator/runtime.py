@@ -9,6 +9,7 @@ metrics endpoint. kopf's startup and cleanup handlers call :meth:`Runtime.start`
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from typing import Any
 
@@ -18,13 +19,14 @@ from kubernetes import client
 from videodl.breaker.gate import BreakerGate
 from videodl.breaker.metrics import BreakerMetrics
 from videodl.kube import login
-from videodl.kube.client import Kube
+from videodl.kube.client import Client, Kube
 from videodl.kube.events import Recorder
 from videodl.kube.leader import Leadership, own_identity, own_namespace
 from videodl.operator.admission import Scheduler
 from videodl.operator.downloads import DownloadController
 from videodl.operator.metrics import Metrics, serve
 from videodl.operator.settings import Settings
+from videodl.operator.watching import Watching
 from videodl.reconcile.download.gate import AdmissionGate
 
 __all__ = ["Runtime", "StartupError"]
@@ -69,6 +71,17 @@ class Runtime:
             gate=self.gate,
         )
         self.scheduler = Scheduler(self.controller, settings.admission, self.gate)
+        # Watches hold their connections for minutes: a pool of their own, one each.
+        namespaces = settings.watch.namespaces
+        watch_configuration = copy.copy(self.configuration)
+        watch_configuration.connection_pool_maxsize = 2 * max(len(namespaces), 1) + 2
+        self.watch_api = client.ApiClient(watch_configuration)
+        self.watching = Watching(
+            self.controller,
+            Client(self.watch_api),
+            namespaces=namespaces,
+            instance=settings.instance,
+        )
         #: Set to stop kopf (and so the operator), e.g. when the Lease is lost.
         self.stop_flag = asyncio.Event()
         self.leadership: Leadership | None = None
@@ -105,6 +118,7 @@ class Runtime:
             raise StartupError(msg) from exc
         logger.info("metrics and health endpoint on port %d", self.metrics_port)
         self.recorder.start(workers=2)
+        self._tasks.append(asyncio.create_task(self.watching.run(), name="watching"))
         for index in range(self.settings.reconcile_workers):
             self._tasks.append(
                 asyncio.create_task(self.controller.run_worker(), name=f"reconcile-{index}")
@@ -137,6 +151,7 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        self.watching.stop()
         self.controller.queue.close()
         if self.breaker is not None:
             await self.breaker.stop()

@@ -8,7 +8,6 @@ import pathlib
 import time
 
 import pytest
-
 from tests.integration.worker.workerharness import RunWorker, Workspace, ffprobe
 
 from videodl_devkit.mediaserver import MediaServer

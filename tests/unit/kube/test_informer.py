@@ -1,0 +1,169 @@
+"""Tests for videodl.kube.informer: paged lists, resumed watches, relists after 410."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from videodl.kube.cache import Key
+from videodl.kube.client import ApiError
+from videodl.kube.informer import Informer
+
+
+def obj(name: str, version: int, namespace: str = "media") -> dict[str, Any]:
+    return {"metadata": {"name": name, "namespace": namespace, "resourceVersion": str(version)}}
+
+
+class ScriptedClient:
+    """A collection's LIST pages and WATCH streams, played in order."""
+
+    def __init__(
+        self,
+        objects: list[dict[str, Any]],
+        watches: list[list[dict[str, Any]] | Exception],
+        *,
+        version: int = 100,
+    ) -> None:
+        self.objects = objects
+        self.watches = watches
+        self.version = version
+        self.requests: list[dict[str, str]] = []
+        self.watched_from: list[str] = []
+        self.done = threading.Event()
+
+    def request(
+        self, method: str, path: str, *, query: Mapping[str, str] | None = None, **_: Any
+    ) -> dict[str, Any]:
+        assert method == "GET"
+        query = dict(query or {})
+        self.requests.append(query)
+        start = int(query.get("continue") or 0)
+        size = int(query["limit"])
+        items = self.objects[start : start + size]
+        more = start + size < len(self.objects)
+        metadata = {"resourceVersion": str(self.version)}
+        if more:
+            metadata["continue"] = str(start + size)
+        return {"metadata": metadata, "items": items}
+
+    def watch(
+        self, path: str, *, query: Mapping[str, str] | None = None, timeout_seconds: int = 0
+    ) -> Iterator[dict[str, Any]]:
+        self.watched_from.append(dict(query or {})["resourceVersion"])
+        if not self.watches:
+            self.done.set()
+            threading.Event().wait(0.05)
+            return
+        script = self.watches.pop(0)
+        if isinstance(script, Exception):
+            raise script
+        yield from script
+
+
+class Recording:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, bool]] = []
+        self.listed: list[tuple[str | None, frozenset[Key]]] = []
+
+    def on_object(self, body: Mapping[str, Any], *, deleted: bool) -> None:
+        meta = body["metadata"]
+        self.seen.append((meta["name"], meta["resourceVersion"], deleted))
+
+    def on_listed(self, namespace: str | None, keys: frozenset[Key]) -> None:
+        self.listed.append((namespace, keys))
+
+
+def run(client: ScriptedClient, **kwargs: Any) -> tuple[Recording, Informer]:
+    async def scenario() -> tuple[Recording, Informer]:
+        receiver = Recording()
+        informer = Informer(
+            client,  # type: ignore[arg-type]
+            "/apis/videodl.dev/v1alpha1/namespaces/media/videodownloads",
+            receiver=receiver,
+            loop=asyncio.get_running_loop(),
+            namespace="media",
+            **kwargs,
+        )
+        informer.start()
+        await asyncio.wait_for(informer.synced.wait(), 5)
+        while not client.done.is_set():
+            await asyncio.sleep(0.01)
+        informer.stop()
+        await asyncio.sleep(0.05)  # deliveries queued before the stop
+        return receiver, informer
+
+    return asyncio.run(scenario())
+
+
+def test_lists_in_pages_then_watches_from_the_list_version() -> None:
+    objects = [obj(f"d{i}", 10 + i) for i in range(7)]
+    client = ScriptedClient(
+        objects, [[{"type": "MODIFIED", "object": obj("d1", 120)}]], version=100
+    )
+    receiver, informer = run(client, page_size=3)
+    assert [q.get("continue") for q in client.requests] == [None, "3", "6"]
+    assert all(q["limit"] == "3" for q in client.requests)
+    assert [name for name, _, _ in receiver.seen[:7]] == [f"d{i}" for i in range(7)]
+    assert receiver.seen[7] == ("d1", "120", False)
+    ((namespace, keys),) = receiver.listed
+    assert namespace == "media"
+    assert keys == {("media", f"d{i}") for i in range(7)}
+    assert client.watched_from[0] == "100"
+    assert informer.listings == 1
+
+
+def test_a_watch_resumes_from_the_last_version_seen_and_bookmarks_count() -> None:
+    client = ScriptedClient(
+        [obj("d0", 10)],
+        [
+            [{"type": "ADDED", "object": obj("d1", 110)}],
+            [{"type": "BOOKMARK", "object": obj("", 150)}],
+            [{"type": "DELETED", "object": obj("d0", 160)}],
+        ],
+    )
+    receiver, informer = run(client)
+    assert client.watched_from[:3] == ["100", "110", "150"]
+    assert ("d0", "160", True) in receiver.seen
+    assert informer.listings == 1
+
+
+def test_gone_lists_again_and_reports_what_exists() -> None:
+    client = ScriptedClient(
+        [obj("d0", 10), obj("d1", 11)],
+        [[{"type": "ERROR", "object": {"code": 410, "message": "too old"}}]],
+    )
+    client_objects_after = [obj("d1", 200)]
+
+    original = client.request
+
+    def relisted(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        if len(client.requests) >= 1:
+            client.objects = client_objects_after
+        return original(method, path, **kwargs)
+
+    client.request = relisted  # type: ignore[method-assign]
+    receiver, informer = run(client)
+    assert informer.listings == 2
+    assert [keys for _, keys in receiver.listed] == [
+        {("media", "d0"), ("media", "d1")},
+        {("media", "d1")},
+    ]
+
+
+def test_a_broken_connection_is_retried_from_the_same_version() -> None:
+    client = ScriptedClient(
+        [obj("d0", 10)],
+        [ApiError(0, "ConnectionError", "reset"), [{"type": "ADDED", "object": obj("d2", 130)}]],
+    )
+    receiver, informer = run(client)
+    assert client.watched_from[:2] == ["100", "100"]
+    assert ("d2", "130", False) in receiver.seen
+    assert informer.listings == 1
+
+
+def test_the_label_selector_goes_with_every_request() -> None:
+    client = ScriptedClient([obj("p0", 10)], [])
+    run(client, label_selector="app.kubernetes.io/managed-by=videodl-operator")
+    assert client.requests[0]["labelSelector"] == "app.kubernetes.io/managed-by=videodl-operator"
