@@ -5,6 +5,7 @@ need=()
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v unshare >/dev/null || need+=(util-linux)
+command -v tmux >/dev/null || need+=(tmux)
 [[ ${#need[@]} -eq 0 ]] && exit 0
 echo "[deps] installing ${need[*]} from Debian" >&2
 if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi

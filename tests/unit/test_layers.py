@@ -73,7 +73,7 @@ class TestContracts:
     def test_the_layers_are_the_documented_ones(self) -> None:
         """The layers contract stacks the product as docs/architecture.md draws it."""
         assert layer_names() == [
-            ["videodl.operator", "videodl.worker", "videodl.cleanup"],
+            ["videodl.operator", "videodl.worker", "videodl.cleanup", "videodl.cli"],
             ["videodl.breaker"],
             ["videodl.kube"],
             ["videodl.reconcile"],
@@ -143,6 +143,11 @@ class TestViolations:
         """The cleanup program importing the worker breaks their independence."""
         report = lint(tree, "videodl.cleanup._shared", "import videodl.worker\n")
         assert "videodl.cleanup is not allowed to import videodl.worker" in report
+
+    def test_the_command_line_importing_the_operator_is_reported(self, tree: Path) -> None:
+        """The command line shares the operator's pure code, never the operator package."""
+        report = lint(tree, "videodl.cli._settings", "import videodl.operator.settings\n")
+        assert "videodl.cli is not allowed to import videodl.operator" in report
 
     def test_the_product_importing_the_devkit_is_reported(self, tree: Path) -> None:
         """A product module importing videodl_devkit breaks the no-dev-tooling contract."""

@@ -139,6 +139,11 @@ class ControlPlane:
                 f"--tls-cert-file={p.serving_cert}",
                 f"--tls-private-key-file={p.serving_key}",
                 f"--client-ca-file={p.ca_cert}",
+                # Pod logs, exec and port-forward go to the node's kubelet port over TLS.
+                f"--kubelet-client-certificate={p.apiserver_kubelet_client.cert}",
+                f"--kubelet-client-key={p.apiserver_kubelet_client.key}",
+                f"--kubelet-certificate-authority={p.ca_cert}",
+                "--kubelet-preferred-address-types=InternalIP",
                 f"--service-cluster-ip-range={SERVICE_CIDR}",
                 "--authorization-mode=RBAC",
                 f"--service-account-issuer={self.server}",

@@ -20,7 +20,10 @@ import time
 from typing import Any
 
 import yaml
+from rich.console import Console
 
+from videodl.cli import kinds
+from videodl.cli.live import LiveTable
 from videodl_devkit import cluster, controlplane, mediaserver, testing
 
 NAMESPACE = "videodl-demo"
@@ -186,10 +189,14 @@ class Demo:
         return {o["metadata"]["name"]: o for o in listing["items"]}
 
     def watch(self, timeout: float) -> dict[str, dict[str, Any]]:
+        # The same live display as `kubectl videodl get -w`: one table redrawn in place.
+        with LiveTable(kinds.DOWNLOADS, console=Console()) as live:
+            return self._watch(timeout, live)
+
+    def _watch(self, timeout: float, live: LiveTable) -> dict[str, dict[str, Any]]:
         assert self.media is not None
         deadline = time.monotonic() + timeout
         recovered = False
-        shown = ""
         objects: dict[str, dict[str, Any]] = {}
         while time.monotonic() < deadline:
             objects = self.objects()
@@ -201,12 +208,9 @@ class Demo:
                 note = f"{THROTTLED_HOST} tripped its breaker; it recovers, a probe will close it"
             else:
                 note = ""
-            table = render(objects)
-            if table != shown or note:
-                print(("\x1b[H\x1b[J" if sys.stdout.isatty() else "\n") + table, flush=True)
-                if note:
-                    print(f"\n>> {note}", flush=True)
-                shown = table
+            if note:
+                live.console.print(f">> {note}")
+            live.update({(NAMESPACE, name): o for name, o in objects.items()})
             if len(objects) == len(DOWNLOADS) and all(p in FINISHED for p in phases.values()):
                 return objects
             time.sleep(1)
@@ -221,29 +225,6 @@ class Demo:
 
 def step(message: str) -> None:
     print(f"==> {message}", flush=True)
-
-
-def render(objects: dict[str, dict[str, Any]]) -> str:
-    rows = [("NAME", "PRIORITY", "PHASE", "PROGRESS", "ATTEMPTS", "MESSAGE")]
-    for d in DOWNLOADS:
-        status = objects.get(d.name, {}).get("status", {})
-        conditions: list[dict[str, Any]] = status.get("conditions", [])
-        ready = next((c for c in conditions if c.get("type") == "Ready"), {})
-        percent = status.get("progress", {}).get("percent")
-        rows.append(
-            (
-                d.name,
-                d.priority,
-                status.get("phase", "-"),
-                "-" if percent is None else f"{percent:.0f}%",
-                str(status.get("attempts", 0)),
-                (ready.get("message") or "")[:70],
-            )
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
-    )
 
 
 def main(argv: list[str] | None = None) -> int:

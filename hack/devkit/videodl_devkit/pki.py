@@ -17,6 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 _VALIDITY = datetime.timedelta(days=7)
+#: The common name of the certificate the apiserver presents to kubelets; a kubelet
+#: endpoint serves only this client.
+KUBELET_CLIENT_NAME = "kube-apiserver-kubelet-client"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +44,10 @@ class Pki:
     controller_manager: ClientCert
     scheduler: ClientCert
     node: ClientCert
+    #: The process node's kubelet serving certificate (for the container-log endpoint).
+    kubelet_serving: ClientCert
+    #: What the apiserver presents to a kubelet (``--kubelet-client-certificate``).
+    apiserver_kubelet_client: ClientCert
 
 
 def _key() -> ec.EllipticCurvePrivateKey:
@@ -182,6 +189,21 @@ def create(directory: pathlib.Path, *, service_ip: str) -> Pki:
             directory,
             "process-node",
             _name("videodl-process-node", "system:masters"),
+            ca,
+            usage=client_auth,
+        ),
+        kubelet_serving=_issue(
+            directory,
+            "kubelet",
+            _name("system:node:videodl-process-node", "system:nodes"),
+            ca,
+            usage=server_auth,
+            sans=[x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))],
+        ),
+        apiserver_kubelet_client=_issue(
+            directory,
+            "apiserver-kubelet-client",
+            _name(KUBELET_CLIENT_NAME, "system:masters"),
             ca,
             usage=client_auth,
         ),

@@ -19,14 +19,14 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-from videodl.api.spec import DeletionPolicy, Priority
+from videodl.api.spec import Priority
 from videodl.api.status import Phase
 from videodl.core import ordering as rules
 from videodl.kube.cache import Key
 from videodl.operator.downloads import DownloadController
 from videodl.operator.settings import AdmissionSettings
-from videodl.reconcile.download import naming, phases
 from videodl.reconcile.download.gate import AdmissionGate, Candidate, Verdict
+from videodl.reconcile.download.queueing import candidate_of, may_start, queued_since
 from videodl.reconcile.download.record import DownloadRecord
 
 __all__ = ["Scheduler", "candidate_of", "queued_since"]
@@ -41,28 +41,6 @@ _QUEUED_PHASES = frozenset({Phase.QUEUED, Phase.BLOCKED, Phase.BACKING_OFF})
 #: is the last pass's own duration up to this: at rest a new download starts at once,
 #: under load passes take at most about half of the loop's time.
 _COALESCE_SECONDS = 0.05
-
-
-def queued_since(record: DownloadRecord) -> datetime.datetime:
-    """When the download started waiting for its next run (the aging clock's start)."""
-    moments = [record.created]
-    if record.reconciling_since is not None:
-        moments.append(record.reconciling_since)
-    if record.next_attempt_time is not None:
-        moments.append(record.next_attempt_time)
-    return max(moments)
-
-
-def candidate_of(record: DownloadRecord) -> rules.Candidate:
-    """The admission rules' view of a waiting download."""
-    return rules.Candidate(
-        namespace=record.namespace,
-        name=record.name,
-        uid=record.uid,
-        rank=record.priority.rank,
-        created=record.created,
-        queued_since=queued_since(record),
-    )
 
 
 class Scheduler:
@@ -139,12 +117,7 @@ class Scheduler:
 
     @staticmethod
     def _may_start(record: DownloadRecord, now: datetime.datetime) -> bool:
-        if record.deleting or record.suspend:
-            return False
-        if not phases.is_waiting_phase(record.phase, record.next_attempt_time, now):
-            return False
-        needs_finalizer = record.deletion_policy == DeletionPolicy.DELETE
-        return not needs_finalizer or naming.FINALIZER in record.finalizers
+        return may_start(record, now)
 
     @staticmethod
     def _ttl_expiry(record: DownloadRecord) -> datetime.datetime | None:

@@ -9,6 +9,7 @@ started are started.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import datetime
 import logging
 import os
@@ -17,11 +18,13 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from videodl_devkit import pki
 from videodl_devkit.processnode import (
     environment,
     fieldpaths,
     heartbeat,
     kubeapi,
+    kubeletserver,
     layout,
     mountscript,
     nodeobjects,
@@ -93,6 +96,7 @@ class Agent:
         )
         self._kube: kubeapi.Kube | None = None
         self._ctx: podworker.NodeContext | None = None
+        self._kubelet: kubeletserver.KubeletServer | None = None
 
     def run(self, stop: threading.Event) -> None:
         """Run until stop is set, then stop every process this agent started."""
@@ -111,6 +115,7 @@ class Agent:
 
         kube = kubeapi.Kube.from_kubeconfig(config.kubeconfig)
         self._kube = kube
+        self._start_kubelet_endpoint()
         threads: list[threading.Thread] = []
         try:
             beat, provision = self._start_up(kube, stop)
@@ -159,6 +164,8 @@ class Agent:
         while not stop.is_set():
             try:
                 facts = heartbeat.host_facts(kube, config.node_name)
+                if self._kubelet is not None:
+                    facts = dataclasses.replace(facts, kubelet_port=self._kubelet.port)
                 capacity = nodeobjects.Capacity(
                     cpu=config.cpu,
                     memory=config.memory,
@@ -299,8 +306,29 @@ class Agent:
         if metadata.get("deletionTimestamp"):
             self._remove(pod)
 
+    def _start_kubelet_endpoint(self) -> None:
+        config = self._config
+        if not config.kubelet_port:
+            return
+        cert, key, client_ca = config.kubelet_cert, config.kubelet_key, config.client_ca
+        if cert is None or key is None or client_ca is None:
+            raise StartupError("--kubelet-port needs --kubelet-cert, --kubelet-key, --client-ca")
+        self._kubelet = kubeletserver.KubeletServer(
+            paths=self._paths,
+            port=config.kubelet_port,
+            cert=cert,
+            key=key,
+            client_ca=client_ca,
+            client_name=pki.KUBELET_CLIENT_NAME,
+            logger=self._logger,
+        )
+        self._kubelet.start()
+        self._logger.info("serving container logs on 127.0.0.1:%d", self._kubelet.port)
+
     def _shut_down(self, kube: kubeapi.Kube, threads: list[threading.Thread]) -> None:
         self._logger.info("process node %s stopping", self._config.node_name)
+        if self._kubelet is not None:
+            self._kubelet.stop()
         with self._lock:
             self._closing = True
             workers = list(self._workers.values())

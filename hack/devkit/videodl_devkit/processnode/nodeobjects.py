@@ -41,6 +41,8 @@ class Facts:
     architecture: str
     kubelet_version: str
     runtime_version: str
+    #: The HTTPS port the apiserver reaches the node's kubelet endpoint on (0: none).
+    kubelet_port: int = 0
 
 
 _CONDITIONS = (
@@ -95,7 +97,7 @@ def status(
             {"type": "InternalIP", "address": NODE_IP},
             {"type": "Hostname", "address": name},
         ],
-        "daemonEndpoints": {"kubeletEndpoint": {"Port": 0}},
+        "daemonEndpoints": {"kubeletEndpoint": {"Port": facts.kubelet_port}},
         "nodeInfo": {
             "machineID": facts.machine_id,
             "systemUUID": facts.machine_id,

@@ -30,6 +30,12 @@ class Settings:
     #: Host directories that belong to the stand-in image (Python, the virtualenv, the
     #: sources): they stay visible in containers whatever volume is mounted over a parent.
     image_paths: tuple[str, ...] = ()
+    #: The kubelet endpoint (container logs for the apiserver): its port (0: off), its
+    #: serving certificate and key, and the CA of the apiserver's client certificate.
+    kubelet_port: int = 0
+    kubelet_cert: pathlib.Path | None = None
+    kubelet_key: pathlib.Path | None = None
+    client_ca: pathlib.Path | None = None
 
 
 def _name(text: str) -> str:
@@ -92,6 +98,17 @@ def parser() -> argparse.ArgumentParser:
         help="a host directory that is part of the stand-in image: it stays visible in "
         "containers even under a volume mounted over one of its parents (repeatable)",
     )
+    p.add_argument(
+        "--kubelet-port",
+        default=0,
+        type=int,
+        help="serve container logs to the apiserver on this 127.0.0.1 port (0: off)",
+    )
+    p.add_argument("--kubelet-cert", type=pathlib.Path, help="serving certificate of that port")
+    p.add_argument("--kubelet-key", type=pathlib.Path, help="its private key")
+    p.add_argument(
+        "--client-ca", type=pathlib.Path, help="CA of the apiserver's kubelet client certificate"
+    )
     return p
 
 
@@ -104,7 +121,10 @@ def _absolute_dir(text: str) -> str:
 
 def parse(argv: Sequence[str]) -> Settings:
     """Parse and validate the command line; argparse exits with a message naming the flag."""
-    args = parser().parse_args(list(argv))
+    p = parser()
+    args = p.parse_args(list(argv))
+    if args.kubelet_port and not (args.kubelet_cert and args.kubelet_key and args.client_ca):
+        p.error("--kubelet-port needs --kubelet-cert, --kubelet-key and --client-ca")
     return Settings(
         kubeconfig=args.kubeconfig,
         node_name=args.node_name,
@@ -114,4 +134,8 @@ def parse(argv: Sequence[str]) -> Settings:
         pods=args.pods,
         storage_class=args.storage_class,
         image_paths=tuple(args.image_path),
+        kubelet_port=args.kubelet_port,
+        kubelet_cert=args.kubelet_cert,
+        kubelet_key=args.kubelet_key,
+        client_ca=args.client_ca,
     )

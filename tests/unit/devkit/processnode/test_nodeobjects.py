@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 from videodl_devkit.processnode import nodeobjects
@@ -48,6 +49,14 @@ class TestNode:
         for condition in status["conditions"]:
             assert condition["lastHeartbeatTime"] == "2026-01-01T00:00:10Z"
             assert condition["lastTransitionTime"] == "2026-01-01T00:00:00Z"
+
+    def test_kubelet_endpoint_port(self) -> None:
+        """The Node tells the apiserver the port of its kubelet endpoint (0 without one)."""
+        status = nodeobjects.status("n1", CAPACITY, FACTS, now=NOW, since=SINCE)
+        assert status["daemonEndpoints"] == {"kubeletEndpoint": {"Port": 0}}
+        served = dataclasses.replace(FACTS, kubelet_port=10250)
+        status = nodeobjects.status("n1", CAPACITY, served, now=NOW, since=SINCE)
+        assert status["daemonEndpoints"] == {"kubeletEndpoint": {"Port": 10250}}
 
 
 class TestLease:

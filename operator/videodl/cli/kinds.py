@@ -1,0 +1,70 @@
+"""The kinds the command line shows: one table entry per kind.
+
+A kind names its resource, the words a user may type for it, its columns and how an
+object becomes a row; ``get`` and ``get -w`` work from this table alone, so showing a new
+kind is one more :class:`Kind` in :data:`KINDS`. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from videodl.api import resource
+from videodl.cli import rows
+from videodl.cli.rows import Column, Row
+
+__all__ = ["DOWNLOADS", "KINDS", "Kind", "kind_named"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """A custom resource the command line lists and watches."""
+
+    kind: str
+    group: str
+    version: str
+    plural: str
+    #: Every word that names the kind on the command line (plural, singular, short name).
+    names: tuple[str, ...]
+    columns: tuple[Column, ...]
+    row: Callable[[Mapping[str, Any], datetime.datetime], Row]
+
+    @property
+    def crd_name(self) -> str:
+        return f"{self.plural}.{self.group}"
+
+
+DOWNLOADS: Final = Kind(
+    kind=resource.KIND,
+    group=resource.GROUP,
+    version=resource.VERSION,
+    plural=resource.PLURAL,
+    names=(resource.PLURAL, resource.SINGULAR, resource.SHORT_NAME, "downloads", "download"),
+    columns=(
+        Column(header="PHASE", key="phase"),
+        Column(header="PROGRESS", key="progress", bar=True),
+        Column(header="SPEED", key="speed"),
+        Column(header="ETA", key="eta"),
+        Column(header="SIZE", key="size", wide=True),
+        Column(header="STAGE", key="stage", wide=True),
+        Column(header="ATTEMPTS", key="attempts"),
+        Column(header="PRIORITY", key="priority", wide=True),
+        Column(header="AGE", key="age"),
+        Column(header="POD", key="pod", wide=True),
+        Column(header="URL", key="url", wide=True),
+        Column(header="REASON", key="reason"),
+    ),
+    row=rows.download_row,
+)
+
+#: Every kind, the first one the default of ``get``.
+KINDS: Final[tuple[Kind, ...]] = (DOWNLOADS,)
+
+
+def kind_named(word: str) -> Kind | None:
+    """The kind a user's word names (case-insensitive), or None."""
+    lowered = word.lower()
+    return next((k for k in KINDS if lowered in k.names), None)
