@@ -25,6 +25,7 @@ from videodl.core import ordering as rules
 from videodl.kube.cache import Key
 from videodl.operator.downloads import DownloadController
 from videodl.operator.settings import AdmissionSettings
+from videodl.reconcile.download import phases
 from videodl.reconcile.download.gate import AdmissionGate, Candidate, Verdict
 from videodl.reconcile.download.queueing import candidate_of, may_start, queued_since
 from videodl.reconcile.download.record import DownloadRecord
