@@ -17,7 +17,7 @@ from typing import Any
 import kopf
 
 from videodl.api.resource import GROUP, MANAGER, PLURAL, VERSION
-from videodl.operator import kopfsetup
+from videodl.operator import kopfsetup, playlist_handlers
 from videodl.operator.runtime import Runtime, StartupError
 from videodl.reconcile.download import naming
 
@@ -74,6 +74,8 @@ def register(registry: kopf.OperatorRegistry, runtime: Runtime) -> None:
         if key is not None:
             controller.queue.add(key)
             controller.changed.set()
+
+    playlist_handlers.register(registry, runtime.playlists, pod_labels)
 
     logging.getLogger(__name__).debug(
         "handlers registered for instance %s", runtime.settings.instance
