@@ -144,6 +144,7 @@ workers and operator. Each is always set, so the chart, not an image default, de
   "VIDEODL_WORKER_IMAGE" (include "videodl.workerImage" .)
   "VIDEODL_WORKER_COMMAND" (include "videodl.commandLine" $v.workers.command)
   "VIDEODL_CLEANUP_COMMAND" (include "videodl.commandLine" $v.workers.cleanupCommand)
+  "VIDEODL_INDEXER_COMMAND" (include "videodl.commandLine" $v.workers.indexerCommand)
   "VIDEODL_WORKER_SERVICE_ACCOUNT" $v.workers.serviceAccount.name
   "VIDEODL_PRIORITY_CLASS_NAMES" (join "," $classes)
   "VIDEODL_WORKER_REQUESTS" (include "videodl.pairs" $v.workers.resources.requests)
@@ -221,6 +222,21 @@ least the code needs; see docs/install.md for the calls behind each verb.
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
+# VideoPlaylists: watched, their status written; their children (VideoDownloads) created
+# and their spec.suspend patched; their index chunks (ConfigMaps) created empty, handed to
+# the indexer Pod and read back.
+- apiGroups: [videodl.dev]
+  resources: [videoplaylists]
+  verbs: [list, watch]
+- apiGroups: [videodl.dev]
+  resources: [videoplaylists/status]
+  verbs: [patch]
+- apiGroups: [videodl.dev]
+  resources: [videodownloads]
+  verbs: [create]
+- apiGroups: [""]
+  resources: [configmaps]
+  verbs: [get, create, patch]
 {{- end }}
 
 

@@ -124,6 +124,7 @@ class Demo:
             "workers": {
                 "command": [sys.executable, "-m", "videodl.worker"],
                 "cleanupCommand": [sys.executable, "-m", "videodl.cleanup"],
+                "indexerCommand": [sys.executable, "-m", "videodl.worker.indexer"],
                 "namespaces": [NAMESPACE],
                 "progressIntervalSeconds": 1,
                 # The media server is on loopback, which workers refuse otherwise.
@@ -186,7 +187,12 @@ class Demo:
 
     def objects(self) -> dict[str, dict[str, Any]]:
         listing = json.loads(self.kubectl("get", "videodownloads", "-n", NAMESPACE, "-o", "json"))
-        return {o["metadata"]["name"]: o for o in listing["items"]}
+        # A playlist's children are shown by the playlist (see apply_playlist).
+        return {
+            o["metadata"]["name"]: o
+            for o in listing["items"]
+            if PLAYLIST_LABEL not in (o["metadata"].get("labels") or {})
+        }
 
     def watch(self, timeout: float) -> dict[str, dict[str, Any]]:
         # The same live display as `kubectl videodl get -w`: one table redrawn in place.
@@ -223,6 +229,49 @@ class Demo:
             self.local.stop()
 
 
+PLAYLIST = "demo-episodes"
+PLAYLIST_LABEL = "videodl.dev/playlist"
+
+
+def apply_playlist(demo: Demo) -> None:
+    """A VideoPlaylist of the media server's 6-episode feed, at most 4 of them."""
+    assert demo.media is not None
+    playlist = {
+        "apiVersion": "videodl.dev/v1alpha1",
+        "kind": "VideoPlaylist",
+        "metadata": {"name": PLAYLIST, "namespace": NAMESPACE},
+        "spec": {
+            "url": demo.media.url("/playlist/episodes.rss?count=6"),
+            "maxItems": 4,
+            "template": {
+                "priority": "Low",
+                "output": {"persistentVolumeClaim": {"claimName": "videos"}, "subPath": "episodes"},
+            },
+        },
+    }
+    step(f"applying VideoPlaylist {PLAYLIST}: a feed of 6 episodes, maxItems 4")
+    demo.kubectl("apply", "-f", "-", stdin=json.dumps(playlist))
+
+
+def wait_playlist(demo: Demo, timeout: float) -> dict[str, Any]:
+    """The playlist once it finished (or as it is when ``timeout`` seconds have passed)."""
+    deadline = time.monotonic() + timeout
+    found: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        found = json.loads(
+            demo.kubectl("get", "videoplaylist", PLAYLIST, "-n", NAMESPACE, "-o", "json")
+        )
+        if (found.get("status") or {}).get("phase") in FINISHED:
+            break
+        time.sleep(1)
+    status = found.get("status") or {}
+    step(
+        f"playlist {PLAYLIST}: {status.get('phase')}, {status.get('entries')} entries found, "
+        f"{status.get('created')} children, progress {status.get('progressText')}"
+    )
+    return found
+
+
 def step(message: str) -> None:
     print(f"==> {message}", flush=True)
 
@@ -240,8 +289,11 @@ def main(argv: list[str] | None = None) -> int:
         demo.start()
         demo.install()
         demo.apply_downloads()
+        apply_playlist(demo)
         objects = demo.watch(args.timeout)
-        return summarize(demo, objects)
+        playlist = wait_playlist(demo, args.timeout / 4)
+        code = summarize(demo, objects)
+        return code or (0 if (playlist.get("status") or {}).get("phase") == "Succeeded" else 1)
     finally:
         demo.stop()
 

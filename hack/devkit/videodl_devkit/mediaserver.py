@@ -30,6 +30,15 @@ Endpoints (``GET`` and ``HEAD``; every media response honours ``Range`` with 206
     as is, so ``title=..`` makes a video whose title is exactly ``..``. The feed's own
     title (the playlist's) is ``P``, by default ``<name>``; ``playlist=..`` makes a
     playlist titled exactly ``..``.
+``/playlist/<name>.rss?count=N&missing=I,J``
+    A podcast-style RSS feed of ``N`` episodes (default 25) for playlist tests: episode
+    ``n`` is titled ``<name> episode <n>``, has the guid ``<name>-<n>``, the upload date
+    2024-01-01 plus ``n - 1`` days (``pubDate``), an ``itunes:duration`` of ``n`` seconds
+    and encloses ``/named/<name>-<n>.mp4``, its own file; the episodes listed in
+    ``missing`` enclose ``/status/404/<name>-<n>.mp4`` instead. yt-dlp's generic
+    extractor reads id, URL, title, duration and upload date of each from the feed alone.
+``/playlist/<name>.html?count=N``
+    An HTML page with ``N`` ``<video>`` tags (default 3), each its own ``/named/`` file.
 ``/redirect?to=U``
     A 302 redirect to ``U`` (any URL, e.g. ``http://169.254.169.254/latest/meta-data/``).
 ``/status/<code>/<name>``
@@ -54,6 +63,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import datetime
+import email.utils
 import fcntl
 import html
 import http
@@ -350,6 +361,8 @@ class _Handler(BaseHTTPRequestHandler):
                     int(count) if count.isdigit() else 2,
                     playlist=query.get("playlist", [name])[0],
                 )
+            case ["playlist", name] if name.endswith((".rss", ".html")):
+                self._route_playlist(name, query)
             case ["redirect"] if query.get("to"):
                 self._send_redirect(query["to"][0])
             case ["named", _name]:
@@ -378,6 +391,42 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_page("Nothing to see", "<p>This page has no media.</p>")
             case _:
                 self._send_status(404)
+
+    def _route_playlist(self, name: str, query: dict[str, list[str]]) -> None:
+        stem, _, kind = name.rpartition(".")
+        count = query.get("count", [""])[0]
+        missing = {int(n) for n in query.get("missing", [""])[0].split(",") if n.strip().isdigit()}
+        if kind == "rss":
+            self._send_episodes(stem, int(count) if count.isdigit() else 25, missing)
+        else:
+            total = int(count) if count.isdigit() else 3
+            tags = "\n".join(
+                f'<video src="/named/{html.escape(stem)}-{n}.mp4" controls></video>'
+                for n in range(1, total + 1)
+            )
+            self._send_page(f"{stem} videos", tags)
+
+    def _send_episodes(self, name: str, count: int, missing: set[int]) -> None:
+        base = f"http://{self._host_header}"
+        first = datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC)
+        items = []
+        for n in range(1, count + 1):
+            path = f"/status/404/{name}-{n}.mp4" if n in missing else f"/named/{name}-{n}.mp4"
+            published = email.utils.format_datetime(first + datetime.timedelta(days=n - 1))
+            items.append(
+                f"<item><title>{html.escape(name)} episode {n}</title>"
+                f"<guid>{html.escape(name)}-{n}</guid><pubDate>{published}</pubDate>"
+                f"<itunes:duration>{n}</itunes:duration>"
+                f'<enclosure url="{base}{html.escape(path)}" type="video/mp4" length="0"/>'
+                "</item>\n"
+            )
+        feed = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
+            'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>\n'
+            f"<title>{html.escape(name)}</title><link>{base}/</link>"
+            f"<description>Test playlist</description>\n{''.join(items)}</channel></rss>\n"
+        )
+        self._send_body(200, "application/rss+xml; charset=utf-8", feed.encode())
 
     def _server_stats(self) -> dict[str, Any]:
         return _stats_document(self.state.settled_log(own=1))

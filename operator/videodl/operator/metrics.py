@@ -16,6 +16,7 @@ import prometheus_client
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from videodl.api.playlist import PlaylistPhase
 from videodl.api.spec import Priority
 from videodl.api.status import FailureClass, Phase, VideoDownloadStatus
 
@@ -90,6 +91,17 @@ class Metrics:
             buckets=_RECONCILE_BUCKETS,
             registry=registry,
         )
+        self.playlists = Gauge(
+            "videodl_playlists",
+            "VideoPlaylists by phase (those without a phase yet count as Pending).",
+            ["phase"],
+            registry=registry,
+        )
+        self.playlist_children_created = Counter(
+            "videodl_playlist_children_created_total",
+            "VideoDownloads the operator created as children of VideoPlaylists.",
+            registry=registry,
+        )
         # Series exist from the start, so rates and absent() behave before the first event.
         for result in ("succeeded", "failed"):
             self.download_duration.labels(result=result)
@@ -99,6 +111,13 @@ class Metrics:
             self.retries.labels(failure_class=failure_class.value)
         for priority in Priority:
             self.queue_depth.labels(priority=priority.value)
+        for playlist_phase in PlaylistPhase:
+            self.playlists.labels(phase=playlist_phase.value)
+
+    def set_playlists(self, phases: Mapping[str, int]) -> None:
+        """Publish how many VideoPlaylists are in each phase."""
+        for phase in PlaylistPhase:
+            self.playlists.labels(phase=phase.value).set(phases.get(phase.value, 0))
 
     def record_status(self, old: VideoDownloadStatus, new: VideoDownloadStatus) -> None:
         """Count what changed between two statuses the operator wrote one after the other."""

@@ -245,6 +245,8 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("worker.image", "--worker-image", _image, "container image of worker Pods", "IMAGE"),
     Option("worker.command", "--worker-command", _command,
            "command of the worker container, split like a shell line", "COMMAND"),
+    Option("playlist.command", "--indexer-command", _command,
+           "command of the VideoPlaylist indexer container", "COMMAND"),
     Option("worker.cleanup_command", "--cleanup-command", _command,
            "command of the file cleanup container (deletionPolicy: Delete)", "COMMAND"),
     Option("worker.service_account", "--worker-service-account",

@@ -25,6 +25,7 @@ from videodl.kube.leader import Leadership, own_identity, own_namespace
 from videodl.operator.admission import Scheduler
 from videodl.operator.downloads import DownloadController
 from videodl.operator.metrics import Metrics, serve
+from videodl.operator.playlists import PlaylistController
 from videodl.operator.settings import Settings
 from videodl.operator.watching import Watching
 from videodl.reconcile.download.gate import AdmissionGate
@@ -71,6 +72,14 @@ class Runtime:
             gate=self.gate,
         )
         self.scheduler = Scheduler(self.controller, settings.admission, self.gate)
+        self.playlists = PlaylistController(
+            settings=settings,
+            kube=self.kube,
+            events=self.events_kube,
+            metrics=self.metrics,
+            gate=self.gate,
+            indexer=settings.playlist,
+        )
         # Watches hold their connections for minutes: a pool of their own, one each.
         namespaces = settings.watch.namespaces
         watch_configuration = copy.copy(self.configuration)
@@ -81,6 +90,7 @@ class Runtime:
             Client(self.watch_api),
             namespaces=namespaces,
             instance=settings.instance,
+            playlists=self.playlists,
         )
         #: Set to stop kopf (and so the operator), e.g. when the Lease is lost.
         self.stop_flag = asyncio.Event()
@@ -124,8 +134,13 @@ class Runtime:
                 asyncio.create_task(self.controller.run_worker(), name=f"reconcile-{index}")
             )
         self._tasks.append(asyncio.create_task(self.scheduler.run(), name="admission"))
+        for index in range(4):
+            self._tasks.append(
+                asyncio.create_task(self.playlists.run_worker(), name=f"playlist-{index}")
+            )
         if self.leadership is None:
             self.controller.leading.set()
+            self.playlists.leading.set()
         else:
             self._tasks.append(asyncio.create_task(self.leadership.run(), name="lease"))
             self._tasks.append(asyncio.create_task(self._follow_leadership(), name="leadership"))
@@ -139,10 +154,12 @@ class Runtime:
         assert self.leadership is not None
         await self.leadership.leading.wait()
         self.controller.leading.set()
+        self.playlists.leading.set()
         self.controller.changed.set()
         await self.leadership.lost.wait()
         # Another replica may be writing already: stop at once, restart as a standby.
         self.controller.leading.clear()
+        self.playlists.leading.clear()
         self.stop_flag.set()
 
     async def stop(self) -> None:
@@ -153,6 +170,7 @@ class Runtime:
         self._tasks = []
         self.watching.stop()
         self.controller.queue.close()
+        self.playlists.queue.close()
         if self.breaker is not None:
             await self.breaker.stop()
         await self.recorder.stop()

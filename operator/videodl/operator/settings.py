@@ -25,6 +25,7 @@ from videodl.api.resource import MANAGER
 from videodl.breaker.settings import BreakerSettings
 from videodl.operator import options
 from videodl.reconcile.download.settings import WorkerSettings
+from videodl.reconcile.playlist.settings import IndexerSettings
 
 __all__ = [
     "AdmissionSettings",
@@ -94,6 +95,7 @@ class Settings:
     worker: WorkerSettings = dataclasses.field(default_factory=WorkerSettings)
     metrics: MetricsSettings = dataclasses.field(default_factory=MetricsSettings)
     breaker: BreakerSettings = dataclasses.field(default_factory=BreakerSettings)
+    playlist: IndexerSettings = dataclasses.field(default_factory=IndexerSettings)
     #: ``app.kubernetes.io/instance`` of this operator's Pods; tells operators apart.
     instance: str = "videodl"
     #: Admin kubeconfig path; unset uses the in-cluster config, then ``KUBECONFIG``.
@@ -225,7 +227,11 @@ def reference_table() -> str:
         value: Any = defaults
         for part in option.path.split("."):
             value = getattr(value, part)
-        interpreter = option.path in ("worker.command", "worker.cleanup_command")
+        interpreter = option.path in (
+            "worker.command",
+            "worker.cleanup_command",
+            "playlist.command",
+        )
         if interpreter:
             # Swapped before quoting: the interpreter's path may hold spaces, the word not.
             value = tuple("PYTHON" if word == sys.executable else word for word in value)

@@ -1,11 +1,13 @@
-"""What the operator watches: its VideoDownloads and their Pods, listed and then watched.
+"""What the operator watches: VideoDownloads, VideoPlaylists and their Pods, listed then watched.
 
 One :class:`~videodl.kube.informer.Informer` per kind and watched namespace (or one per
-kind for the whole cluster) feeds the controller's view: every object goes into the view
-and queues its download for a reconcile, and every change wakes the admission loop. The
-view is complete, and the controller :attr:`~videodl.kube.controller.Controller.ready`,
-only once every informer has delivered its first listing: a restarted operator has seen
-every download (so the limits count every running one) and every worker Pod before it
+kind for the whole cluster) feeds the controllers' views: every object goes into its view
+and queues its owner for a reconcile, and every change to a download wakes the admission
+loop. A download that belongs to a playlist (label ``videodl.dev/playlist``) is also a
+child in the playlist controller's view, and an indexer Pod is the playlist's. The views
+are complete, and the controllers :attr:`~videodl.kube.controller.Controller.ready`, only
+once every informer has delivered its first listing: a restarted operator has seen every
+download (so the limits count every running one), every child and every Pod before it
 decides anything. A listing also drops what was deleted while nobody watched.
 """
 
@@ -15,42 +17,76 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from videodl.api import playlist as playlist_api
+from videodl.api.resource import GROUP, VERSION
 from videodl.kube.cache import Key
-from videodl.kube.client import VIDEODOWNLOADS, Client, core_path
-from videodl.kube.informer import Informer
+from videodl.kube.client import VIDEODOWNLOADS, Client, Resource, core_path
+from videodl.kube.informer import Informer, Receiver
 from videodl.operator.downloads import DownloadController
+from videodl.operator.playlists import PlaylistController
 from videodl.reconcile.download import naming
+from videodl.reconcile.playlist import naming as playlist_naming
 
 __all__ = ["Watching"]
 
 
-class _Downloads:
-    """Receives VideoDownloads into the controller's view."""
+def _labels(body: Mapping[str, Any]) -> Mapping[str, str]:
+    labels = (body.get("metadata") or {}).get("labels") or {}
+    return labels if isinstance(labels, Mapping) else {}
 
-    def __init__(self, controller: DownloadController) -> None:
+
+def _in_scope(key: Key, namespace: str | None, keys: frozenset[Key]) -> bool:
+    """Whether ``key`` is in the listed scope but not in the listing (deleted meanwhile)."""
+    return (namespace is None or key[0] == namespace) and key not in keys
+
+
+class _Downloads:
+    """Receives VideoDownloads into the download view, and children into the playlists'."""
+
+    def __init__(
+        self, controller: DownloadController, playlists: PlaylistController | None
+    ) -> None:
         self._controller = controller
+        self._playlists = playlists
 
     def on_object(self, body: Mapping[str, Any], *, deleted: bool) -> None:
         controller = self._controller
         key = controller.observe(body, deleted=deleted)
         controller.queue.add(key)
         controller.changed.set()
+        playlists = self._playlists
+        if playlists is not None and playlist_naming.LABEL_PLAYLIST in _labels(body):
+            owner = playlists.observe_child(body, deleted=deleted)
+            if owner is not None:
+                playlists.queue.add(owner)
 
     def on_listed(self, namespace: str | None, keys: frozenset[Key]) -> None:
         controller = self._controller
         for key, _ in list(controller.objects.items()):
-            if (namespace is None or key[0] == namespace) and key not in keys:
+            if _in_scope(key, namespace, keys):
                 name_only = {"metadata": {"namespace": key[0], "name": key[1]}}
                 self.on_object(name_only, deleted=True)
+        if self._playlists is not None:
+            _forget_owned(self._playlists, self._playlists.children, namespace, keys)
 
 
 class _Pods:
-    """Receives the operator's Pods into the controller's view of them."""
+    """Receives the operator's Pods: worker and cleanup Pods, and playlists' indexers."""
 
-    def __init__(self, controller: DownloadController) -> None:
+    def __init__(
+        self, controller: DownloadController, playlists: PlaylistController | None
+    ) -> None:
         self._controller = controller
+        self._playlists = playlists
 
     def on_object(self, body: Mapping[str, Any], *, deleted: bool) -> None:
+        playlists = self._playlists
+        component = _labels(body).get(naming.LABEL_COMPONENT)
+        if playlists is not None and component == playlist_naming.COMPONENT_INDEXER:
+            owner = playlists.observe_pod(body, deleted=deleted)
+            if owner is not None:
+                playlists.queue.add(owner)
+            return
         controller = self._controller
         owner = controller.observe_pod(body, deleted=deleted)
         if owner is not None:
@@ -60,26 +96,62 @@ class _Pods:
     def on_listed(self, namespace: str | None, keys: frozenset[Key]) -> None:
         controller = self._controller
         for key in controller.pods.known():
-            if (namespace is None or key[0] == namespace) and key not in keys:
+            if _in_scope(key, namespace, keys):
                 gone = controller.pods.forget(key)
                 if gone is not None and gone.owner_name is not None:
                     controller.queue.add((gone.namespace, gone.owner_name))
                     controller.changed.set()
+        if self._playlists is not None:
+            _forget_owned(self._playlists, self._playlists.pods, namespace, keys)
+
+
+class _Playlists:
+    """Receives VideoPlaylists into the playlist view."""
+
+    def __init__(self, playlists: PlaylistController) -> None:
+        self._playlists = playlists
+
+    def on_object(self, body: Mapping[str, Any], *, deleted: bool) -> None:
+        self._playlists.queue.add(self._playlists.observe_playlist(body, deleted=deleted))
+
+    def on_listed(self, namespace: str | None, keys: frozenset[Key]) -> None:
+        for key, record in list(self._playlists.objects.items()):
+            if _in_scope(key, namespace, keys):
+                metadata = {"namespace": key[0], "name": key[1], "uid": record.uid}
+                self.on_object({"metadata": metadata}, deleted=True)
+
+
+def _forget_owned(
+    playlists: PlaylistController,
+    store: Any,
+    namespace: str | None,
+    keys: frozenset[Key],
+) -> None:
+    """Drop views of a playlist's objects that a listing no longer has; queue the playlist."""
+    owners = {record.uid: key for key, record in playlists.objects.items()}
+    for key in store.known():
+        if _in_scope(key, namespace, keys):
+            gone = store.forget(key)
+            owner = owners.get(gone.owner_uid) if gone is not None and gone.owner_uid else None
+            if owner is not None:
+                playlists.queue.add(owner)
 
 
 def _pods_path(namespace: str | None) -> str:
     return "/api/v1/pods" if namespace is None else core_path("pods", namespace)
 
 
-def _downloads_path(namespace: str | None) -> str:
+def _path(resource: Resource, namespace: str | None) -> str:
     if namespace is None:
-        resource = VIDEODOWNLOADS
         return f"/apis/{resource.group}/{resource.version}/{resource.plural}"
-    return VIDEODOWNLOADS.path(namespace)
+    return resource.path(namespace)
+
+
+_PLAYLISTS = Resource(GROUP, VERSION, playlist_api.PLURAL)
 
 
 class Watching:
-    """The informers of the operator; :meth:`run` marks the controller ready once synced."""
+    """The informers of the operator; :meth:`run` marks the controllers ready once synced."""
 
     def __init__(
         self,
@@ -88,42 +160,44 @@ class Watching:
         *,
         namespaces: Sequence[str],
         instance: str,
+        playlists: PlaylistController | None = None,
     ) -> None:
         self._controller = controller
+        self._playlists = playlists
         self._client = client
         self._scopes: list[str | None] = list(namespaces) or [None]
         self._selector = naming.pod_selector(instance)
         self.informers: list[Informer] = []
 
+    def _informer(
+        self, path: str, receiver: Receiver, scope: str | None, selector: str | None = None
+    ) -> Informer:
+        return Informer(
+            self._client,
+            path,
+            receiver=receiver,
+            loop=asyncio.get_running_loop(),
+            namespace=scope,
+            label_selector=selector,
+        )
+
     async def run(self) -> None:
-        """Start every informer, then mark the view complete once each has listed."""
-        loop = asyncio.get_running_loop()
-        downloads, pods = _Downloads(self._controller), _Pods(self._controller)
+        """Start every informer, then mark the views complete once each has listed."""
+        downloads = _Downloads(self._controller, self._playlists)
+        pods = _Pods(self._controller, self._playlists)
         for scope in self._scopes:
-            self.informers.append(
-                Informer(
-                    self._client,
-                    _downloads_path(scope),
-                    receiver=downloads,
-                    loop=loop,
-                    namespace=scope,
-                )
-            )
-            self.informers.append(
-                Informer(
-                    self._client,
-                    _pods_path(scope),
-                    receiver=pods,
-                    loop=loop,
-                    namespace=scope,
-                    label_selector=self._selector,
-                )
-            )
+            self.informers.append(self._informer(_path(VIDEODOWNLOADS, scope), downloads, scope))
+            self.informers.append(self._informer(_pods_path(scope), pods, scope, self._selector))
+            if self._playlists is not None:
+                playlists = _Playlists(self._playlists)
+                self.informers.append(self._informer(_path(_PLAYLISTS, scope), playlists, scope))
         for informer in self.informers:
             informer.start()
         await asyncio.gather(*(informer.synced.wait() for informer in self.informers))
-        self._controller.ready.set()
-        self._controller.changed.set()
+        for controller in (self._controller, self._playlists):
+            if controller is not None:
+                controller.ready.set()
+                controller.changed.set()
 
     def stop(self) -> None:
         for informer in self.informers:

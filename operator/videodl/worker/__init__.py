@@ -15,4 +15,8 @@ checks every write, connection and program while yt-dlp runs), ``guarded`` (yt-d
 ``YoutubeDL`` with the guard built in), ``result`` (hashes files), ``archive`` (the download
 archive file), ``kube`` (status patches through :mod:`videodl.kube.client`), ``signals``
 (signal handlers), ``download`` (runs yt-dlp) and ``__main__`` (exit).
+
+``python -m videodl.worker.indexer`` is the same image's other program: a VideoPlaylist's
+enumeration (yt-dlp's flat extraction under the same guard), handed back in the index
+chunks of :mod:`videodl.workerapi.index`.
 """

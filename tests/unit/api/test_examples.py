@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from videodl.api.playlist import VideoPlaylist
 from videodl.api.resource import KIND, VideoDownload
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[3] / "docs" / "examples"
@@ -65,4 +66,13 @@ class TestExamples:
 
     def test_every_example_file_is_listed(self) -> None:
         """No example is left out of the tests."""
-        assert {p.name for p in EXAMPLES.glob("*.yaml")} == {*REQUIRED, "volume.yaml"}
+        assert {p.name for p in EXAMPLES.glob("*.yaml")} == {
+            *REQUIRED,
+            "volume.yaml",
+            "playlist.yaml",
+        }
+
+    def test_playlist_example_parses(self) -> None:
+        """The playlist example holds VideoPlaylists the models accept."""
+        found = [VideoPlaylist.from_object(d) for d in documents("playlist.yaml")]
+        assert [p.name for p in found] == ["talks-2025", "two-clips"]

@@ -47,6 +47,8 @@ def test_default_render_has_the_expected_objects() -> None:
             "RoleBinding",  # worker
             "ValidatingAdmissionPolicy",  # worker status
             "ValidatingAdmissionPolicyBinding",
+            "ValidatingAdmissionPolicy",  # indexer chunks
+            "ValidatingAdmissionPolicyBinding",
             "Role",  # breaker ConfigMap
             "RoleBinding",
             "ConfigMap",  # breaker

@@ -23,6 +23,15 @@ SERVING = {
     ("", "pods", "", "create"),
     ("", "pods", "", "delete"),
     ("", "events", "", "create"),
+    # VideoPlaylists (videodl.operator.playlists): kopf's list and watch, status patches,
+    # children created, index chunks created, handed over, read.
+    ("videodl.dev", "videoplaylists", "", "list"),
+    ("videodl.dev", "videoplaylists", "", "watch"),
+    ("videodl.dev", "videoplaylists/status", "", "patch"),
+    ("videodl.dev", "videodownloads", "", "create"),
+    ("", "configmaps", "", "get"),
+    ("", "configmaps", "", "create"),
+    ("", "configmaps", "", "patch"),
 }
 DISCOVERY = {
     ("apiextensions.k8s.io", "customresourcedefinitions", "", "list"),
@@ -125,11 +134,15 @@ def test_breaker_create_only_when_the_chart_does_not_create_the_configmap() -> N
 
 
 def test_worker_may_only_patch_download_status() -> None:
-    """Each worker namespace binds the worker account to patch on videodownloads/status."""
+    """Each worker namespace binds the worker account to patch on videodownloads/status
+    (and on ConfigMaps, which the indexer-chunks policy narrows to its index chunks)."""
     values = {"workers": {"namespaces": ["media", "archive"]}}
     manifests = rendering.render(values)
     grants = _grants(manifests, "videodl-worker")
-    status = {("videodl.dev", "videodownloads/status", "", "patch")}
+    status = {
+        ("videodl.dev", "videodownloads/status", "", "patch"),
+        ("", "configmaps", "", "patch"),
+    }
     assert grants == {
         ("media", f"{FULLNAME}-worker"): status,
         ("archive", f"{FULLNAME}-worker"): status,

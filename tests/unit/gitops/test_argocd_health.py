@@ -48,10 +48,11 @@ class TestHealthTestYaml:
     def test_the_layout_is_argo_cds(self) -> None:
         """resource_customizations/<group>/<Kind>/ holds health.lua and health_test.yaml."""
         (group_dir,) = argocd.CUSTOMIZATIONS.iterdir()
-        (kind_dir,) = group_dir.iterdir()
-        assert (group_dir.name, kind_dir.name) == ("videodl.dev", "VideoDownload")
-        names = {p.name for p in kind_dir.iterdir()}
-        assert names == {"health.lua", "health_test.yaml", "testdata"}
+        kinds = sorted(kind_dir.name for kind_dir in group_dir.iterdir())
+        assert (group_dir.name, kinds) == ("videodl.dev", ["VideoDownload", "VideoPlaylist"])
+        for kind_dir in group_dir.iterdir():
+            names = {p.name for p in kind_dir.iterdir()}
+            assert names == {"health.lua", "health_test.yaml", "testdata"}
 
 
 class TestTestObjects:

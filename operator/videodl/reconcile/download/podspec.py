@@ -153,6 +153,11 @@ def _pod_security() -> dict[str, Any]:
     }
 
 
+#: The restricted security contexts, shared with the other Pods the operator builds.
+container_security = _container_security
+pod_security = _pod_security
+
+
 def worker_pod(
     download: VideoDownload,
     identity: PodIdentity,
