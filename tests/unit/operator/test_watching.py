@@ -12,7 +12,7 @@ from videodl.operator.watching import _Downloads, _Pods
 
 def test_an_object_queues_its_download_and_wakes_admission() -> None:
     h = Harness()
-    receiver = _Downloads(h.controller)
+    receiver = _Downloads(h.controller, None)
     h.controller.changed.clear()
     receiver.on_object(download(), deleted=False)
     assert ("media", "clip") in h.controller.objects
@@ -22,7 +22,7 @@ def test_an_object_queues_its_download_and_wakes_admission() -> None:
 
 def test_a_listing_forgets_downloads_deleted_while_nobody_watched() -> None:
     h = Harness()
-    receiver = _Downloads(h.controller)
+    receiver = _Downloads(h.controller, None)
     receiver.on_object(download("kept", uid="u1"), deleted=False)
     receiver.on_object(download("gone", uid="u2"), deleted=False)
     receiver.on_object(download("elsewhere", "other", uid="u3"), deleted=False)
@@ -37,7 +37,7 @@ def test_a_listing_forgets_downloads_deleted_while_nobody_watched() -> None:
 
 def test_a_late_event_does_not_bring_a_forgotten_download_back() -> None:
     h = Harness()
-    receiver = _Downloads(h.controller)
+    receiver = _Downloads(h.controller, None)
     stale = download("gone", uid="u2", resource_version="5")
     receiver.on_object(stale, deleted=False)
     receiver.on_listed("media", frozenset())
@@ -47,7 +47,7 @@ def test_a_late_event_does_not_bring_a_forgotten_download_back() -> None:
 
 def test_a_listing_forgets_pods_and_queues_their_owner() -> None:
     h = Harness()
-    receiver = _Pods(h.controller)
+    receiver = _Pods(h.controller, None)
     name = worker_name(1)
     receiver.on_object(pod_object(name), deleted=False)
     assert h.controller.pods.known() == [("media", name)]
