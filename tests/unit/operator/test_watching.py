@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from tests.unit.operator.fakes import FakeGate
 from tests.unit.operator.test_downloads import Harness
 from tests.unit.reconcile.download.builders import download, pod_object, worker_name
 
-from videodl.operator.watching import _Downloads, _Pods
+from videodl.api import playlist as playlist_api
+from videodl.api import resource
+from videodl.operator.metrics import Metrics
+from videodl.operator.playlists import PlaylistController
+from videodl.operator.settings import Settings
+from videodl.operator.watching import _Downloads, _Playlists, _Pods
+from videodl.reconcile.download import naming
+from videodl.reconcile.playlist import naming as playlist_naming
+from videodl.reconcile.playlist.settings import IndexerSettings
 
 
 def test_an_object_queues_its_download_and_wakes_admission() -> None:
@@ -54,3 +64,58 @@ def test_a_listing_forgets_pods_and_queues_their_owner() -> None:
     receiver.on_listed("media", frozenset())
     assert h.controller.pods.known() == []
     assert asyncio.run(asyncio.wait_for(h.controller.queue.get(), 1)) == ("media", "clip")
+
+
+def playlist_controller() -> PlaylistController:
+    return PlaylistController(
+        settings=Settings(),
+        kube=None,  # type: ignore[arg-type]
+        events=None,  # type: ignore[arg-type]
+        metrics=Metrics(),
+        gate=FakeGate(),  # type: ignore[arg-type]
+        indexer=IndexerSettings(),
+    )
+
+
+def playlist_object(name: str = "shows", uid: str = "pl-uid") -> dict[str, Any]:
+    return {
+        "apiVersion": resource.API_VERSION,
+        "kind": playlist_api.KIND,
+        "metadata": {"name": name, "namespace": "media", "uid": uid, "resourceVersion": "7"},
+        "spec": {"url": "https://media.example/feed.rss"},
+    }
+
+
+def child_of(name: str, uid: str, playlist: str = "shows", owner_uid: str = "pl-uid") -> Any:
+    body = download(name, uid=uid)
+    body["metadata"]["labels"] = {playlist_naming.LABEL_PLAYLIST: playlist}
+    body["metadata"]["ownerReferences"] = [
+        {"kind": playlist_api.KIND, "name": playlist, "uid": owner_uid, "controller": True}
+    ]
+    return body
+
+
+def test_a_child_download_is_in_both_views_and_queues_its_playlist() -> None:
+    h = Harness()
+    playlists = playlist_controller()
+    _Playlists(playlists).on_object(playlist_object(), deleted=False)
+    assert asyncio.run(asyncio.wait_for(playlists.queue.get(), 1)) == ("media", "shows")
+    playlists.queue.done(("media", "shows"))
+    receiver = _Downloads(h.controller, playlists)
+    receiver.on_object(child_of("shows-1", "c1"), deleted=False)
+    receiver.on_object(download("alone", uid="c2"), deleted=False)
+    assert ("media", "shows-1") in h.controller.objects
+    assert playlists.children.known() == [("media", "shows-1")]
+    assert asyncio.run(asyncio.wait_for(playlists.queue.get(), 1)) == ("media", "shows")
+    receiver.on_listed("media", frozenset({("media", "alone")}))
+    assert playlists.children.known() == []
+
+
+def test_an_indexer_pod_goes_to_the_playlists_only() -> None:
+    h = Harness()
+    playlists = playlist_controller()
+    body = pod_object("shows-index-1", owner="shows", owner_uid="pl-uid")
+    body["metadata"]["labels"][naming.LABEL_COMPONENT] = playlist_naming.COMPONENT_INDEXER
+    _Pods(h.controller, playlists).on_object(body, deleted=False)
+    assert playlists.pods.known() == [("media", "shows-index-1")]
+    assert h.controller.pods.known() == []
