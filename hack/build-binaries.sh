@@ -62,6 +62,27 @@ build_kube_score() {
 
 build_kube_score  # cheap when built; see above
 
+# --- versitygw: github.com/versity/versitygw, an S3 gateway (posix backend) for tests and the demo
+# Same pattern as kube-score: `go install` at VERSITYGW_VERSION into a directory of its own.
+VERSITYGW_VERSION=${VERSITYGW_VERSION:-v1.8.0}
+build_versitygw() {
+  local dir="$CACHE/bin/versitygw-$VERSITYGW_VERSION"
+  if [[ ! -x "$dir/versitygw" ]]; then
+    command -v go >/dev/null || { say "no 'go' on PATH: install Go 1.24 or newer"; exit 1; }
+    say "building versitygw $VERSITYGW_VERSION into $dir"
+    mkdir -p "$dir"
+    GOBIN="$dir" go install -trimpath -ldflags "-s -w -X main.Version=$VERSITYGW_VERSION" \
+        "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" >&2 || {
+      say "build of versitygw failed: its modules come from the Go module proxy ($(go env GOPROXY))"
+      exit 1
+    }
+  fi
+  mkdir -p "$BIN"
+  [[ "$BIN/versitygw" -ef "$dir/versitygw" ]] || ln -sfn "../versitygw-$VERSITYGW_VERSION/versitygw" "$BIN/versitygw"
+}
+
+build_versitygw  # cheap when built; see above
+
 missing=()
 for b in "${WANT[@]}"; do [[ -x "$BIN/$b" ]] || missing+=("$b"); done
 if [[ ${#missing[@]} -eq 0 ]]; then

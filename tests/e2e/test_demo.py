@@ -20,6 +20,7 @@ def test_demo_settles_every_download(tmp_path: pathlib.Path) -> None:
     assert "every download ended in its expected phase (11 of 11)" in done.stdout
     assert "removed-video failed for good: Permanent HTTPError404" in done.stdout
     assert "tripped its breaker" in done.stdout
+    assert "uploaded s3://videos/demo/" in done.stdout
     downloaded = [p.name for p in tmp_path.glob("cluster/node/volumes/*/*") if p.is_file()]
     assert "podcast-episode [podcast-episode].mp3" in downloaded
     assert sum(name.startswith("clip-") for name in downloaded) == 6

@@ -150,6 +150,13 @@ workers and operator. Each is always set, so the chart, not an image default, de
   "VIDEODL_WORKER_REQUESTS" (include "videodl.pairs" $v.workers.resources.requests)
   "VIDEODL_WORKER_LIMITS" (include "videodl.pairs" $v.workers.resources.limits)
   "VIDEODL_DEFAULT_CLAIM" $v.workers.defaultClaim
+  "VIDEODL_S3_ENDPOINT" $v.workers.s3.endpoint
+  "VIDEODL_S3_BUCKET" $v.workers.s3.bucket
+  "VIDEODL_S3_REGION" $v.workers.s3.region
+  "VIDEODL_S3_CREDENTIALS_SECRET" $v.workers.s3.credentialsSecret
+  "VIDEODL_S3_FORCE_PATH_STYLE" $v.workers.s3.forcePathStyle
+  "VIDEODL_S3_SCRATCH_SIZE_LIMIT" $v.workers.s3.scratchSizeLimit
+  "VIDEODL_S3_PART_SIZE_BYTES" (int64 $v.workers.s3.partSizeBytes | toString)
   "VIDEODL_ACTIVE_DEADLINE_SECONDS" $v.workers.activeDeadlineSeconds
   "VIDEODL_PROGRESS_INTERVAL_SECONDS" $v.workers.progressIntervalSeconds
   "VIDEODL_TERMINATION_GRACE_SECONDS" $v.workers.terminationGraceSeconds

@@ -24,7 +24,7 @@ from rich.console import Console
 
 from videodl.cli import kinds
 from videodl.cli.live import LiveTable
-from videodl_devkit import cluster, controlplane, mediaserver, testing
+from videodl_devkit import cluster, controlplane, mediaserver, s3server, testing
 
 NAMESPACE = "videodl-demo"
 RELEASE_NAMESPACE = "videodl-system"
@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         apply_playlist(demo)
         objects = demo.watch(args.timeout)
         playlist = wait_playlist(demo, args.timeout / 4)
-        code = summarize(demo, objects)
+        code = summarize(demo, objects) or upload_to_s3(demo, args.timeout)
         return code or (0 if (playlist.get("status") or {}).get("phase") == "Succeeded" else 1)
     finally:
         demo.stop()
@@ -322,6 +322,55 @@ def summarize(demo: Demo, objects: dict[str, dict[str, Any]]) -> int:
     for path in files:
         print(f"    {path.relative_to(volumes)}  ({path.stat().st_size} bytes)")
     step(f"clean up with: make demo-clean   (removes {demo.state_dir})")
+    return 0
+
+
+def upload_to_s3(demo: Demo, timeout: float) -> int:
+    """One more download, uploaded into a local S3 server (versitygw) instead of a volume."""
+    assert demo.media is not None
+    step("starting a local S3 server (versitygw, posix backend) with a bucket 'videos'")
+    with s3server.S3Server(demo.state_dir / "s3") as server:
+        server.make_bucket("videos")
+        keys = {
+            "accessKeyId": server.credentials.access_key_id,
+            "secretAccessKey": server.credentials.secret_access_key,
+        }
+        secret = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "s3-credentials", "namespace": NAMESPACE},
+            "stringData": keys,
+        }
+        download = {
+            "apiVersion": "videodl.dev/v1alpha1",
+            "kind": "VideoDownload",
+            "metadata": {"name": "to-s3", "namespace": NAMESPACE},
+            "spec": {
+                "url": demo.media.url("/page/video.html"),
+                "output": {
+                    "template": "%(title)s.%(ext)s",
+                    "s3": {
+                        "endpoint": server.endpoint,
+                        "bucket": "videos",
+                        "keyPrefix": "demo",
+                        "credentialsSecretRef": {"name": "s3-credentials"},
+                    },
+                },
+            },
+        }
+        document = {"apiVersion": "v1", "kind": "List", "items": [secret, download]}
+        demo.kubectl("apply", "-f", "-", stdin=json.dumps(document))
+        deadline = time.monotonic() + timeout
+        status: dict[str, Any] = {}
+        while time.monotonic() < deadline and status.get("phase") not in FINISHED:
+            time.sleep(1)
+            status = demo.objects().get("to-s3", {}).get("status", {})
+        if status.get("phase") != "Succeeded":
+            step(f"the S3 download ended {status.get('phase')}: {status.get('lastFailure')}")
+            return 1
+        for entry in status["result"]["files"]:
+            step(f"uploaded {entry['path']} ({entry['sizeBytes']} bytes, sha256 {entry['sha256']})")
+        step(f"objects on the S3 server's disk: {server.data / 'videos'}")
     return 0
 
 

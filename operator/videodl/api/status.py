@@ -124,6 +124,8 @@ class ConditionReason(enum.StrEnum):
     SUCCEEDED = "Succeeded"
     #: Failed for good: there is no claim to write into (permanent failure reason).
     NO_OUTPUT_CLAIM = "NoOutputClaim"
+    #: Failed for good: ``spec.output.s3`` names no bucket and there is no default bucket.
+    NO_OUTPUT_BUCKET = "NoOutputBucket"
     #: Failed for good: the object breaks the API's rules (permanent failure reason).
     INVALID_SPEC = "InvalidSpec"
 
@@ -169,7 +171,12 @@ class ResultFile(StatusModel):
     """A file the download wrote."""
 
     path: str = Field(
-        min_length=1, max_length=4096, description="Path relative to the volume's root."
+        min_length=1,
+        max_length=4096,
+        description=(
+            "Path relative to the volume's root, or the object's `s3://bucket/key` URI for "
+            "an S3 destination."
+        ),
     )
     size_bytes: NonNegativeInt = Field(description="Size in bytes.")
     sha256: str = Field(

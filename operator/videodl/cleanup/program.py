@@ -7,6 +7,8 @@ mount point from ``VIDEODL_CLEANUP_ROOT``, refuses any path that leaves the volu
 lexically or through a symlink, and deletes the rest. Files already gone count as deleted.
 With ``VIDEODL_CLEANUP_ARCHIVE`` it also drops the video's lines from the worker's
 download archive, so downloading the same video again later is not skipped.
+With ``VIDEODL_CLEANUP_S3=true`` the paths are ``s3://`` URIs, deleted from the bucket
+the ``VIDEODL_OUTPUT_S3_*`` variables name (:mod:`videodl.cleanup.objects`).
 Exit code 0 when every safe path is gone, 1 otherwise, 2 for bad input.
 """
 
@@ -19,8 +21,9 @@ import pathlib
 import sys
 from collections.abc import Mapping, Sequence
 
+from videodl.cleanup import objects
 from videodl.workerapi import cleanup as contract
-from videodl.workerapi.cleanup import ARCHIVE_ENV, PATHS_ENV, ROOT_ENV
+from videodl.workerapi.cleanup import ARCHIVE_ENV, PATHS_ENV, ROOT_ENV, S3_ENV
 
 __all__ = ["main", "remove"]
 
@@ -118,8 +121,16 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     except ValueError as exc:
         print(f"cleanup: {exc}", file=sys.stderr)
         return 2
+    if env.get(S3_ENV) == "true":
+        try:
+            done, problems = objects.remove(env, paths)
+        except ValueError as exc:
+            print(f"cleanup: {exc}", file=sys.stderr)
+            return 2
+        archive = None
+    else:
+        done, problems = remove(pathlib.Path(env.get(ROOT_ENV, "/data")), paths)
     root = pathlib.Path(env.get(ROOT_ENV, "/data"))
-    done, problems = remove(root, paths)
     if archive is not None:
         try:
             dropped = forget(root, archive[0], archive[1])

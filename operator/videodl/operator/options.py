@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from videodl.api import quantity
 from videodl.api._base import DNS_SUBDOMAIN_PATTERN
+from videodl.api.output import S3_BUCKET_PATTERN, S3_ENDPOINT_PATTERN
 from videodl.api.spec import Priority
 from videodl.reconcile.download import settings as worker_settings
 from videodl.workerapi import environment as worker_environment
@@ -183,6 +184,37 @@ def _networks(raw: str) -> tuple[str, ...]:
     return worker_environment.parse_networks(raw)
 
 
+def _optional_pattern(pattern: str, what: str) -> Callable[[str], str | None]:
+    compiled = re.compile(pattern)
+
+    def convert(raw: str) -> str | None:
+        value = raw.strip()
+        if value and not compiled.match(value):
+            msg = f"{raw!r} is not {what}"
+            raise ValueError(msg)
+        return value or None
+
+    return convert
+
+
+def _optional_bool(raw: str) -> bool | None:
+    value = raw.strip().lower()
+    if value in ("", "auto"):
+        return None
+    if value in ("true", "false"):
+        return value == "true"
+    msg = f"{raw!r} must be true, false or empty (auto)"
+    raise ValueError(msg)
+
+
+def _optional_quantity(raw: str) -> str | None:
+    value = raw.strip()
+    if value and not quantity.is_quantity(value):
+        msg = f"{raw!r} is not a quantity such as 20Gi"
+        raise ValueError(msg)
+    return value or None
+
+
 def _text(raw: str) -> str:
     return raw.strip()
 
@@ -262,6 +294,25 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("worker.default_claim", "--default-claim",
            _optional_name(_DNS_SUBDOMAIN, "PersistentVolumeClaim name"),
            "claim for downloads that do not name one (in their own namespace)", "NAME"),
+    Option("worker.s3.endpoint", "--s3-endpoint",
+           _optional_pattern(S3_ENDPOINT_PATTERN, "an http(s) URL such as https://s3.example.com"),
+           "S3 endpoint for downloads whose spec.output.s3 names none; empty: AWS", "URL"),
+    Option("worker.s3.bucket", "--s3-bucket",
+           _optional_pattern(S3_BUCKET_PATTERN, "an S3 bucket name (3-63 of a-z 0-9 . -)"),
+           "bucket for downloads whose spec.output.s3 names none", "BUCKET"),
+    Option("worker.s3.region", "--s3-region", _optional_text,
+           "region S3 requests are signed for when the spec names none (us-east-1)", "REGION"),
+    Option("worker.s3.credentials_secret", "--s3-credentials-secret",
+           _optional_name(_DNS_SUBDOMAIN, "Secret name"),
+           "Secret (keys accessKeyId, secretAccessKey) in the download's namespace for "
+           "downloads whose spec.output.s3 names none", "NAME"),
+    Option("worker.s3.force_path_style", "--s3-force-path-style", _optional_bool,
+           "path-style bucket addressing: true, false, or empty for 'when an endpoint is set'",
+           "BOOL"),
+    Option("worker.s3.scratch_size_limit", "--s3-scratch-size-limit", _optional_quantity,
+           "size limit of the scratch emptyDir of S3 downloads; empty: none", "QUANTITY"),
+    Option("worker.s3.part_size_bytes", "--s3-part-size-bytes", _int(5 * 1024 * 1024),
+           "least part size of multipart uploads (S3's minimum is 5 MiB)", "BYTES"),
     Option("worker.active_deadline_seconds", "--active-deadline-seconds", _int(1, 604800),
            "longest an attempt may run when the spec does not say", "SECONDS"),
     Option("worker.progress_interval_seconds", "--progress-interval-seconds", _float(0),

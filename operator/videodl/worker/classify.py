@@ -35,6 +35,7 @@ from yt_dlp.utils import (
 from videodl.api.status import FailureClass
 from videodl.worker.egress import EgressRefusedError
 from videodl.worker.paths import OutputPathRefusedError
+from videodl.worker.s3 import ObjectStoreError
 from videodl.worker.signals import Terminated
 from videodl.workerapi.environment import InvalidEnvironmentError
 from videodl.workerapi.exitcodes import ExitCode, for_failure_class
@@ -224,6 +225,9 @@ def _own_errors(chain: list[BaseException]) -> Classification | None:
         if isinstance(exc, InvalidEnvironmentError):
             reason = Reason.INVALID_SPEC if exc.bad_spec else Reason.INVALID_ENVIRONMENT
             return Classification(_P, reason, str(exc))
+        # The bucket's failures have reasons of their own, which the breaker ignores.
+        if isinstance(exc, ObjectStoreError):
+            return Classification(exc.failure_class, exc.reason, str(exc))
     return None
 
 

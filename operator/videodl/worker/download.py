@@ -8,6 +8,10 @@ tests and local runs replace the Kubernetes sink.
 Before yt-dlp runs, the spec is checked (:mod:`.inputs`); while it runs, the attempt's
 guard (:mod:`.guard`, :mod:`.guarded`) confines every write to the output directory and
 every connection to the egress policy, and a refusal ends the attempt as ``Permanent``.
+
+With ``spec.output.s3`` the output directory is scratch space: the bucket is checked before
+yt-dlp starts, the archive is the bucket's marker objects, and the files are uploaded and
+verified (:mod:`.upload`, :mod:`.s3`) under the same guard before the attempt succeeds.
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ from typing import Any
 from yt_dlp import YoutubeDL
 from yt_dlp.utils import MEDIA_EXTENSIONS, DownloadError
 
-from videodl.worker import classify, egress, guard, inputs, options, paths, result
+from videodl.worker import classify, egress, guard, inputs, options, paths, result, s3, upload
 from videodl.worker.archive import DownloadArchive
 from videodl.worker.guarded import GuardedYoutubeDL
 from videodl.worker.hashing import Hashes
 from videodl.worker.progress import ProgressReporter, ProgressSink
+from videodl.worker.s3 import S3Archive
 from videodl.worker.signals import Terminated
 from videodl.workerapi import environment
 from videodl.workerapi.cleanup import ARCHIVE_FILE_NAME
@@ -120,11 +125,16 @@ def _download(job: Job, reporter: ProgressReporter) -> SuccessMessage:
     paths.check_template(job.spec.output.template)
     output_dir = pathlib.Path(job.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    archive_path = output_dir / ARCHIVE_FILE_NAME
-    # The archive is the worker's own file, read before the guard starts: a link planted
-    # in its place must not lead reads or appends elsewhere.
-    paths.confine(archive_path, output_dir)
-    archive = DownloadArchive(archive_path, check=not job.spec.force)
+    bucket = None if job.s3 is None else (job.s3, s3.client(job.s3))
+    archive: DownloadArchive | S3Archive
+    if bucket is None:
+        archive_path = output_dir / ARCHIVE_FILE_NAME
+        # The archive is the worker's own file, read before the guard starts: a link planted
+        # in its place must not lead reads or appends elsewhere.
+        paths.confine(archive_path, output_dir)
+        archive = DownloadArchive(archive_path, check=not job.spec.force)
+    else:
+        archive = S3Archive(bucket[1], bucket[0], check=not job.spec.force)
     cookie_file = _copy_cookies(job)
     hashes = Hashes()
     runtime = options.Runtime(
@@ -144,23 +154,27 @@ def _download(job: Job, reporter: ProgressReporter) -> SuccessMessage:
     reporter.extracting()
     try:
         with guard.active(attempt_guard), GuardedYoutubeDL(params, guard=attempt_guard) as ydl:
+            if bucket is not None:
+                # A wrong bucket or key fails now, not after the whole download.
+                s3.preflight(bucket[1], bucket[0])
             info = ydl.extract_info(job.spec.url, download=True)
             if info is None:
                 msg = f"yt-dlp returned no information for {job.spec.url}"
                 raise DownloadError(msg)
             skipped = bool(archive.hits) and not result.media_files(info)
-            if skipped:
+            if skipped and bucket is None:
                 candidates = [
                     name for video in result.videos(info) for name in _skipped_files(ydl, video)
                 ]
+            elif skipped:
+                candidates = []
             else:
                 candidates = result.media_files(info) + result.side_files(info)
     finally:
         hashes.close()
         if cookie_file is not None:
             cookie_file.unlink(missing_ok=True)
-    reporter.finished()
-    message = result.build(
+    local = result.build(
         info,
         candidates,
         output_dir=output_dir,
@@ -168,8 +182,18 @@ def _download(job: Job, reporter: ProgressReporter) -> SuccessMessage:
         skipped=skipped,
         hashes=hashes,
     )
-    _log.info("%d of %d files hashed while downloading", hashes.hits, len(message.files))
-    return message
+    _log.info("%d of %d files hashed while downloading", hashes.hits, len(local.files))
+    if bucket is not None and isinstance(archive, S3Archive):
+        # The upload connects under the same egress policy as the download.
+        with guard.active(attempt_guard):
+            if skipped:
+                local = upload.skipped_result(local, archive)
+            else:
+                local = upload.upload_result(
+                    bucket[1], bucket[0], local, output_dir=output_dir, archive=archive
+                )
+    reporter.finished()
+    return local
 
 
 def run(job: Job, *, sink: ProgressSink) -> Outcome:

@@ -20,6 +20,7 @@ __all__ = [
     "ARCHIVE_FILE_NAME",
     "PATHS_ENV",
     "ROOT_ENV",
+    "S3_ENV",
     "normalise",
     "split_paths",
 ]
@@ -32,6 +33,8 @@ PATHS_ENV: Final = "VIDEODL_CLEANUP_PATHS"
 ROOT_ENV: Final = "VIDEODL_CLEANUP_ROOT"
 #: JSON ``{"path": ..., "entries": [...]}``: download-archive lines the cleanup Pod drops.
 ARCHIVE_ENV: Final = "VIDEODL_CLEANUP_ARCHIVE"
+#: ``true`` when the paths are ``s3://`` URIs in the bucket ``VIDEODL_OUTPUT_S3_*`` names.
+S3_ENV: Final = "VIDEODL_CLEANUP_S3"
 
 
 def normalise(path: str) -> str | None:

@@ -17,6 +17,7 @@ from typing import Final
 from videodl.api.errors import InvalidVideoDownloadError
 from videodl.api.resource import parse_spec
 from videodl.api.spec import VideoDownloadSpec
+from videodl.workerapi import s3 as s3_contract
 
 __all__ = [
     "ALLOWED_NETWORKS",
@@ -107,6 +108,9 @@ class Job:
     progress_enabled: bool = True
     #: Networks the worker may connect to besides public addresses (normalised CIDRs).
     allowed_networks: tuple[str, ...] = ()
+    #: The bucket the files are uploaded into, when ``spec.output.s3`` is set; the output
+    #: directory is then scratch space.
+    s3: s3_contract.S3Target | None = None
 
 
 def parse_networks(raw: str) -> tuple[str, ...]:
@@ -216,6 +220,13 @@ def load(environ: Mapping[str, str]) -> Job:
         raise InvalidEnvironmentError(
             COOKIES_FILE, "missing: spec.cookies is set, so mount the Secret key and name it"
         )
+    target = None
+    if spec.output.s3 is not None:
+        try:
+            target = s3_contract.load(environ)
+        except ValueError as exc:
+            variable, _, problem = str(exc).partition(": ")
+            raise InvalidEnvironmentError(variable, problem) from None
     return Job(
         spec=spec,
         output_dir=_absolute(environ, OUTPUT_DIR, DEFAULT_OUTPUT_DIR),
@@ -232,4 +243,5 @@ def load(environ: Mapping[str, str]) -> Job:
         ),
         progress_enabled=progress_enabled,
         allowed_networks=allowed_networks,
+        s3=target,
     )

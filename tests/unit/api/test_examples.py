@@ -19,6 +19,7 @@ REQUIRED = [
     "high-priority.yaml",
     "with-cookies.yaml",
     "custom-retry.yaml",
+    "s3.yaml",
 ]
 
 
@@ -63,6 +64,17 @@ class TestExamples:
             if d.spec.output.persistent_volume_claim is not None
         }
         assert claims == {pvc["metadata"]["name"]}
+
+    def test_s3_example_carries_its_credentials_secret(self) -> None:
+        """s3.yaml's VideoDownload uploads into a bucket with the Secret beside it."""
+        (download,) = downloads("s3.yaml")
+        target = download.spec.output.s3
+        assert target is not None
+        assert download.spec.output.persistent_volume_claim is None
+        assert target.credentials_secret_ref is not None
+        (secret,) = [d for d in documents("s3.yaml") if d["kind"] == "Secret"]
+        assert secret["metadata"]["name"] == target.credentials_secret_ref.name
+        assert set(secret["stringData"]) == {"accessKeyId", "secretAccessKey"}
 
     def test_every_example_file_is_listed(self) -> None:
         """No example is left out of the tests."""

@@ -31,6 +31,8 @@ TABLES: tuple[tuple[Rule[Any], ...], ...] = (
     media.LANGUAGE_RULES,
     output.SUB_PATH_RULES,
     output.TEMPLATE_RULES,
+    output.KEY_PREFIX_RULES,
+    output.OUTPUT_RULES,
     access.SECRET_KEY_RULES,
     retry.BACKOFF_RULES,
 )
@@ -45,6 +47,10 @@ PATH_REACHING: dict[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
     "spec.subtitles.languages": ("en.*", lambda v: {"url": URL, "subtitles": {"languages": [v]}}),
     "spec.output.subPath": ("shows", lambda v: {"url": URL, "output": {"subPath": v}}),
     "spec.output.template": ("%(id)s.%(ext)s", lambda v: {"url": URL, "output": {"template": v}}),
+    "spec.output.s3.keyPrefix": (
+        "shows",
+        lambda v: {"url": URL, "output": {"s3": {"keyPrefix": v}}},
+    ),
     "spec.cookies.secretRef.key": (
         "cookies.txt",
         lambda v: {"url": URL, "cookies": {"secretRef": {"name": "site", "key": v}}},
@@ -66,12 +72,21 @@ STRING_BREAKERS: dict[Rule[str], tuple[str, str]] = {
     output.TEMPLATE_RULES[1]: ("spec.output.template", "../x"),
     output.TEMPLATE_RULES[2]: ("spec.output.template", "%(id)s\x00.%(ext)s"),
     output.TEMPLATE_RULES[3]: ("spec.output.template", "$HOME/x"),
+    output.KEY_PREFIX_RULES[0]: ("spec.output.s3.keyPrefix", "/abs"),
+    output.KEY_PREFIX_RULES[1]: ("spec.output.s3.keyPrefix", "a/../.."),
+    output.KEY_PREFIX_RULES[2]: ("spec.output.s3.keyPrefix", "a\nb"),
+    output.KEY_PREFIX_RULES[3]: ("spec.output.s3.keyPrefix", "${BUCKET}"),
     access.SECRET_KEY_RULES[0]: ("spec.cookies.secretRef.key", ".."),
 }
 # One manifest per rule that breaks it, and only it.
 RULE_BREAKERS: dict[Rule[Any], dict[str, Any]] = {
     **{rule: PATH_REACHING[field][1](value) for rule, (field, value) in STRING_BREAKERS.items()},
     media.FORMAT_RULES[0]: {"url": URL, "format": {"preset": "Best", "selector": "b"}},
+    output.OUTPUT_RULES[0]: {
+        "url": URL,
+        "output": {"persistentVolumeClaim": {"claimName": "media"}, "s3": {"bucket": "media"}},
+    },
+    output.OUTPUT_RULES[1]: {"url": URL, "output": {"subPath": "x", "s3": {"bucket": "media"}}},
     retry.BACKOFF_RULES[0]: {
         "url": URL,
         "retry": {"backoff": {"initialSeconds": 9, "maxSeconds": 8}},

@@ -14,6 +14,7 @@ from videodl.breaker.settings import BreakerSettings
 from videodl.core.breaker_config import BreakerConfig
 from videodl.operator import options, settings
 from videodl.reconcile.download.settings import default_priority_class_names
+from videodl.workerapi.s3 import S3Defaults
 
 from . import rendering
 
@@ -119,6 +120,15 @@ CHANGED: dict[str, Any] = {
         "cleanupCommand": ["videodl-cleanup"],
         "resources": {"requests": {"cpu": "250m", "memory": "64Mi"}, "limits": {"cpu": 2}},
         "defaultClaim": "media",
+        "s3": {
+            "endpoint": "http://gateway.storage:7070",
+            "bucket": "videos",
+            "region": "eu-west-1",
+            "credentialsSecret": "s3-keys",
+            "forcePathStyle": "false",
+            "scratchSizeLimit": "20Gi",
+            "partSizeBytes": 67108864,
+        },
         "activeDeadlineSeconds": 600,
         "progressIntervalSeconds": 1.5,
         "terminationGraceSeconds": 9,
@@ -174,6 +184,15 @@ def test_changed_values_reach_the_operator() -> None:
     assert worker.requests == {"cpu": "250m", "memory": "64Mi"}
     assert worker.limits == {"cpu": "2", "memory": "1Gi"}
     assert worker.default_claim == "media"
+    assert worker.s3 == S3Defaults(
+        endpoint="http://gateway.storage:7070",
+        bucket="videos",
+        region="eu-west-1",
+        credentials_secret="s3-keys",
+        force_path_style=False,
+        scratch_size_limit="20Gi",
+        part_size_bytes=64 * 1024 * 1024,
+    )
     assert worker.active_deadline_seconds == 600
     assert worker.progress_interval_seconds == 1.5
     assert worker.termination_grace_seconds == 9

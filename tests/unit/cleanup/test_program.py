@@ -117,3 +117,10 @@ class TestArchive:
     def test_bad_archive_input(self) -> None:
         """A malformed archive instruction exits 2."""
         assert cleanup.main({contract.PATHS_ENV: "[]", contract.ARCHIVE_ENV: "[1]"}) == 2
+
+
+def test_s3_cleanup_without_a_bucket_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    """With VIDEODL_CLEANUP_S3 the bucket must be named; nothing is contacted otherwise."""
+    environ = {contract.PATHS_ENV: '["s3://videos/a.mp4"]', contract.S3_ENV: "true"}
+    assert cleanup.main(environ) == 2
+    assert "VIDEODL_OUTPUT_S3_BUCKET" in capsys.readouterr().err

@@ -25,11 +25,11 @@ from videodl.api.spec import DeletionPolicy
 from videodl.api.status import DownloadResult
 from videodl.reconcile.download import naming
 from videodl.reconcile.download.plan import Event, Observation, Plan
-from videodl.reconcile.download.podspec import MissingClaimError, claim_name
+from videodl.reconcile.download.podspec import MissingClaimError, claim_name, s3_target
 from videodl.reconcile.download.podview import PodView
 from videodl.reconcile.download.reasons import Reason
 from videodl.reconcile.download.settings import WorkerSettings
-from videodl.workerapi import cleanup
+from videodl.workerapi import cleanup, s3
 from videodl.workerapi.cleanup import ARCHIVE_FILE_NAME
 
 __all__ = [
@@ -44,7 +44,7 @@ __all__ = [
 MAX_CLEANUP_ROUNDS: Final = 3
 
 
-def decide(observation: Observation) -> Plan:
+def decide(observation: Observation) -> Plan:  # noqa: PLR0911 - one exit per case
     """The next step for a download that has a deletion timestamp."""
     workers = observation.workers
     stop = tuple(p.name for p in workers if p.active and not p.deleting)
@@ -60,6 +60,12 @@ def decide(observation: Observation) -> Plan:
             "files are another download's",
         )
         return Plan(remove_finalizer=True, events=(kept,))
+    try:
+        target = s3_target(observation.download, observation.settings)
+    except MissingClaimError:
+        target = None
+    if target is not None and result is not None:
+        return _decide_s3(observation, result, target)
     safe, refused = cleanup.split_paths([f.path for f in result.files] if result else [])
     inside = _directory(observation.download.spec.output.sub_path)
     refused += [p for p in safe if not _within(p, inside)]
@@ -97,6 +103,52 @@ def decide(observation: Observation) -> Plan:
         return plan
     archive = archive_entries(observation.download.spec.output.sub_path, result)
     return dataclasses.replace(plan, cleanup_archive=archive)
+
+
+def _object_inside(uri: str, target: s3.S3Target) -> bool:
+    """Whether ``uri`` names an object of ``target``'s bucket below its prefix."""
+    parsed = s3.parse_uri(uri)
+    if parsed is None or parsed[0] != target.bucket:
+        return False
+    key = parsed[1]
+    if cleanup.normalise(key) != key:
+        return False
+    return not target.key_prefix or key.startswith(target.key_prefix + "/")
+
+
+def _decide_s3(observation: Observation, result: DownloadResult, target: s3.S3Target) -> Plan:
+    """Deleting the objects of a download into a bucket: its own objects and markers.
+
+    The cleanup Pod deletes them with the download's credentials Secret; an object another
+    download also lists is kept, and so is the video's archive marker then.
+    """
+    uris = list(dict.fromkeys(f.path for f in result.files))
+    refused = [u for u in uris if not _object_inside(u, target)]
+    shared = [u for u in uris if u not in refused and u in observation.shared_paths]
+    safe = [u for u in uris if u not in refused and u not in shared]
+    notes: tuple[Event, ...] = ()
+    if refused:
+        where = target.uri(target.key_prefix + "/") if target.key_prefix else target.uri("")
+        notes += (
+            Event.of(
+                Reason.CLEANUP_REFUSED,
+                f"not deleting objects outside {where}: " + ", ".join(refused),
+            ),
+        )
+    if shared:
+        notes += (
+            Event.of(
+                Reason.FILES_KEPT,
+                "not deleting objects other downloads also own: " + ", ".join(shared),
+            ),
+        )
+    if not safe:
+        return Plan(remove_finalizer=True, events=notes)
+    markers: list[str] = []
+    entries = archive_entries(None, result)
+    if entries is not None and not shared:
+        markers = [target.uri(s3.marker_key(target.key_prefix, e)) for e in entries[1]]
+    return _cleanup_step(observation.cleanups, (*safe, *markers), notes)
 
 
 def namespace_terminating(observation: Observation, paths: tuple[str, ...]) -> Plan:

@@ -3,8 +3,10 @@
 A worker Pod runs one attempt: the spec travels as JSON in an environment variable (the
 worker's contract in :mod:`videodl.workerapi.environment`), the claim is mounted at ``/data``
 (at ``spec.output.subPath``), ``/tmp`` is an emptyDir because the root file system is
-read-only, and the cookies Secret key is mounted read-only. Every Pod passes the
-PodSecurity ``restricted`` profile. Pure: no I/O.
+read-only, and the cookies Secret key is mounted read-only. A download into a bucket
+(``spec.output.s3``) gets a scratch emptyDir at ``/data`` instead of the claim, the bucket's
+``VIDEODL_OUTPUT_S3_*`` variables and its keys as ``secretKeyRef`` variables; its cleanup Pod
+mounts nothing. Every Pod passes the PodSecurity ``restricted`` profile. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from typing import Any, Final
 
 from videodl.api import quantity
 from videodl.api.resource import API_VERSION, KIND, MANAGER, VideoDownload
+from videodl.api.status import ConditionReason
 from videodl.reconcile.download import naming
 from videodl.reconcile.download.settings import WorkerSettings
-from videodl.workerapi import cleanup, environment
+from videodl.workerapi import cleanup, environment, s3
+from videodl.workerapi.s3 import S3Target
 
 __all__ = [
     "CLEANUP_ROOT",
@@ -27,11 +31,13 @@ __all__ = [
     "OUTPUT_MOUNT",
     "RUN_AS_USER",
     "WORKER_CONTAINER",
+    "MissingBucketError",
     "MissingClaimError",
     "PodIdentity",
     "claim_name",
     "cleanup_pod",
     "merged_resources",
+    "s3_target",
     "worker_pod",
 ]
 
@@ -50,6 +56,9 @@ CLEANUP_DEADLINE_SECONDS: Final = 300
 class MissingClaimError(ValueError):
     """The download names no claim and the operator has no default claim."""
 
+    #: The failure's reason (``status.lastFailure.reason``).
+    reason: str = ConditionReason.NO_OUTPUT_CLAIM.value
+
 
 @dataclasses.dataclass(frozen=True)
 class PodIdentity:
@@ -62,11 +71,35 @@ class PodIdentity:
     attempt: int
 
 
-def claim_name(download: VideoDownload, settings: WorkerSettings) -> str:
-    """The claim to write into: the spec's, else the operator's default.
+class MissingBucketError(MissingClaimError):
+    """``spec.output.s3`` names no bucket and the operator has no default bucket."""
 
-    Raises :class:`MissingClaimError` with the fix when there is neither.
+    reason = ConditionReason.NO_OUTPUT_BUCKET.value
+
+
+def s3_target(download: VideoDownload, settings: WorkerSettings) -> S3Target | None:
+    """The bucket the download uploads into, defaults applied; None for a volume.
+
+    Raises :class:`MissingBucketError` with the fix when no bucket is known.
     """
+    spec = download.spec.output.s3
+    if spec is None:
+        return None
+    try:
+        return s3.resolve(spec, settings.s3)
+    except s3.MissingBucketError as exc:
+        raise MissingBucketError(str(exc)) from None
+
+
+def claim_name(download: VideoDownload, settings: WorkerSettings) -> str | None:
+    """The claim to write into: the spec's, else the operator's default; None when the
+    download uploads into a bucket (``spec.output.s3``).
+
+    Raises :class:`MissingClaimError` with the fix when there is neither (for a bucket,
+    :class:`MissingBucketError` when no bucket is known).
+    """
+    if s3_target(download, settings) is not None:
+        return None
     ref = download.spec.output.persistent_volume_claim
     if ref is not None:
         return ref.claim_name
@@ -158,6 +191,16 @@ container_security = _container_security
 pod_security = _pod_security
 
 
+def _output_volume(claim: str | None, target: S3Target | None) -> dict[str, Any]:
+    if target is None:
+        return {"name": "output", "persistentVolumeClaim": {"claimName": claim}}
+    # Files are downloaded into scratch space, then uploaded.
+    scratch: dict[str, Any] = {}
+    if target.scratch_size_limit:
+        scratch["sizeLimit"] = target.scratch_size_limit
+    return {"name": "output", "emptyDir": scratch}
+
+
 def worker_pod(
     download: VideoDownload,
     identity: PodIdentity,
@@ -171,6 +214,7 @@ def worker_pod(
     """
     spec = download.spec
     claim = claim_name(download, settings)
+    target = s3_target(download, settings)
     labels = _labels(download, identity.uid, instance, naming.COMPONENT_WORKER)
     labels[naming.LABEL_RUN] = str(identity.run)
     labels[naming.LABEL_ATTEMPT] = str(identity.attempt)
@@ -210,9 +254,12 @@ def worker_pod(
         {"name": "tmp", "mountPath": settings.scratch_dir},
     ]
     volumes: list[dict[str, Any]] = [
-        {"name": "output", "persistentVolumeClaim": {"claimName": claim}},
+        _output_volume(claim, target),
         {"name": "tmp", "emptyDir": {}},
     ]
+    if target is not None:
+        # Bucket, prefix and endpoint; the keys only as references to their Secret.
+        env += s3.environment_of(target)
     if spec.cookies is not None:
         ref = spec.cookies.secret_ref
         volumes.append(
@@ -289,23 +336,29 @@ def cleanup_pod(
     lines from the worker's download archive.
 
     It mounts the whole claim, not the subPath, because result paths are relative to the
-    volume's root. Raises :class:`MissingClaimError` when no claim is known.
+    volume's root; for a bucket it mounts nothing and deletes ``s3://`` URIs with the
+    download's credentials Secret. Raises :class:`MissingClaimError` when no claim is known.
     """
     claim = claim_name(download, settings)
-    env = [
+    target = s3_target(download, settings)
+    env: list[dict[str, Any]] = [
         {"name": cleanup.PATHS_ENV, "value": json.dumps(list(paths))},
         {"name": cleanup.ROOT_ENV, "value": CLEANUP_ROOT},
     ]
     if archive is not None:
         document = {"path": archive[0], "entries": list(archive[1])}
         env.append({"name": cleanup.ARCHIVE_ENV, "value": json.dumps(document)})
-    container = {
+    if target is not None:
+        # The objects are deleted with the worker's own credentials Secret.
+        env.append({"name": cleanup.S3_ENV, "value": "true"})
+        env += s3.environment_of(target)
+    container: dict[str, Any] = {
         "name": CLEANUP_CONTAINER,
         "image": settings.image,
         "imagePullPolicy": "IfNotPresent",
         "command": list(settings.cleanup_command),
         "env": env,
-        "volumeMounts": [{"name": "output", "mountPath": CLEANUP_ROOT}],
+        "volumeMounts": [{"name": "output", "mountPath": CLEANUP_ROOT}] if target is None else [],
         "securityContext": _container_security(),
         "resources": {
             "requests": {"cpu": "10m", "memory": "32Mi"},
@@ -330,6 +383,8 @@ def cleanup_pod(
             "enableServiceLinks": False,
             "securityContext": _pod_security(),
             "containers": [container],
-            "volumes": [{"name": "output", "persistentVolumeClaim": {"claimName": claim}}],
+            "volumes": []
+            if target is not None
+            else [{"name": "output", "persistentVolumeClaim": {"claimName": claim}}],
         },
     }

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Mapping
 
 from videodl.api.spec import Priority
+from videodl.workerapi.s3 import S3Defaults
 
 __all__ = ["WorkerSettings", "default_priority_class_names"]
 
@@ -40,6 +41,8 @@ class WorkerSettings:
     limits: Mapping[str, str] = dataclasses.field(default_factory=lambda: {"memory": "1Gi"})
     #: Claim used when ``spec.output.persistentVolumeClaim`` is not set.
     default_claim: str | None = None
+    #: Defaults for ``spec.output.s3`` fields left unset.
+    s3: S3Defaults = dataclasses.field(default_factory=S3Defaults)
     #: Longest an attempt may run when ``spec.activeDeadlineSeconds`` is not set.
     active_deadline_seconds: int = 6 * 3600
     progress_interval_seconds: float = 5.0

@@ -103,7 +103,7 @@ def _decide_new(observation: Observation) -> Plan:
     except MissingClaimError as exc:
         failure = failure_of(
             failure_class=FailureClass.PERMANENT,
-            reason=ConditionReason.NO_OUTPUT_CLAIM,
+            reason=exc.reason,
             message=str(exc),
             time=observation.now,
         )
