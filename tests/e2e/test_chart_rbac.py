@@ -22,6 +22,14 @@ SERVING: Rows = {
     ("pods", "[]", "create"),
     ("pods", "[]", "delete"),
     ("events", "[]", "create"),
+    # VideoPlaylists: watched, status written, children created, index chunks handed over.
+    ("videoplaylists.videodl.dev", "[]", "list"),
+    ("videoplaylists.videodl.dev", "[]", "watch"),
+    ("videoplaylists.videodl.dev/status", "[]", "patch"),
+    ("videodownloads.videodl.dev", "[]", "create"),
+    ("configmaps", "[]", "get"),
+    ("configmaps", "[]", "create"),
+    ("configmaps", "[]", "patch"),
 }
 DISCOVERY: Rows = {
     ("customresourcedefinitions.apiextensions.k8s.io", "[]", "list"),
@@ -35,7 +43,11 @@ BREAKER: Rows = {
     ("configmaps", "[videodl-breaker]", "patch"),
     ("events", "[]", "create"),
 }
-WORKER: Rows = {("videodownloads.videodl.dev/status", "[]", "patch")}
+WORKER: Rows = {
+    ("videodownloads.videodl.dev/status", "[]", "patch"),
+    # An indexer fills its index chunks (confined by admissionpolicy-indexer-chunks).
+    ("configmaps", "[]", "patch"),
+}
 
 
 class Install:

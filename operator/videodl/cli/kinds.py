@@ -12,11 +12,11 @@ import datetime
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from videodl.api import resource
+from videodl.api import playlist, resource
 from videodl.cli import rows
 from videodl.cli.rows import Column, Row
 
-__all__ = ["DOWNLOADS", "KINDS", "Kind", "kind_named"]
+__all__ = ["DOWNLOADS", "KINDS", "PLAYLISTS", "Kind", "kind_named"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,8 +60,28 @@ DOWNLOADS: Final = Kind(
     row=rows.download_row,
 )
 
+PLAYLISTS: Final = Kind(
+    kind=playlist.KIND,
+    group=resource.GROUP,
+    version=resource.VERSION,
+    plural=playlist.PLURAL,
+    names=(playlist.PLURAL, playlist.SINGULAR, playlist.SHORT_NAME, "playlists", "playlist"),
+    columns=(
+        Column(header="PHASE", key="phase"),
+        Column(header="PROGRESS", key="progress", bar=True),
+        Column(header="SUCCEEDED", key="succeeded"),
+        Column(header="FAILED", key="failed"),
+        Column(header="ENTRIES", key="entries", wide=True),
+        Column(header="CREATED", key="created", wide=True),
+        Column(header="SIZE", key="size", wide=True),
+        Column(header="AGE", key="age"),
+        Column(header="REASON", key="reason"),
+    ),
+    row=rows.playlist_row,
+)
+
 #: Every kind, the first one the default of ``get``.
-KINDS: Final[tuple[Kind, ...]] = (DOWNLOADS,)
+KINDS: Final[tuple[Kind, ...]] = (DOWNLOADS, PLAYLISTS)
 
 
 def kind_named(word: str) -> Kind | None:

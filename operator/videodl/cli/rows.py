@@ -13,8 +13,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from videodl.api.errors import InvalidVideoDownloadError
+from videodl.api.playlist import ChildCounts, VideoPlaylist, VideoPlaylistStatus
 from videodl.api.resource import VideoDownload
-from videodl.api.status import Phase, VideoDownloadStatus
+from videodl.api.status import ConditionType, Phase, VideoDownloadStatus
 from videodl.cli import formatting, waiting
 from videodl.core.times import parse_time
 
@@ -90,3 +91,39 @@ def download_row(obj: Mapping[str, Any], now: datetime.datetime) -> Row:
     }
     finished = status.phase is not None and status.phase.finished
     return Row(namespace=namespace, name=name, cells=cells, percent=percent, finished=finished)
+
+
+def playlist_row(obj: Mapping[str, Any], now: datetime.datetime) -> Row:
+    """The row of a VideoPlaylist object as the apiserver returns it: counts, never children."""
+    metadata = obj.get("metadata") or {}
+    namespace = str(metadata.get("namespace", ""))
+    name = str(metadata.get("name", ""))
+    created = formatting.age(parse_time(metadata.get("creationTimestamp")), now)
+    try:
+        found = VideoPlaylist.from_object(obj)
+    except InvalidVideoDownloadError as exc:
+        cells = {"phase": "Invalid", "reason": str(exc), "age": created}
+        return Row(namespace=namespace, name=name, cells=cells, finished=True)
+    status = found.status or VideoPlaylistStatus()
+    counts = status.children or ChildCounts()
+    progress = status.progress
+    ready = next((c for c in status.conditions if c.type == ConditionType.READY.value), None)
+    phase = status.phase.value if status.phase else ""
+    cells = {
+        "phase": phase,
+        "progress": progress.text if progress else "",
+        "succeeded": str(counts.succeeded),
+        "failed": str(counts.failed),
+        "entries": "" if status.entries is None else str(status.entries),
+        "created": "" if status.created is None else str(status.created),
+        "size": formatting.bytes_text(status.bytes),
+        "age": created,
+        "reason": ready.reason if ready and ready.status != "True" else "",
+    }
+    return Row(
+        namespace=namespace,
+        name=name,
+        cells=cells,
+        percent=progress.percent if progress else None,
+        finished=phase in ("Succeeded", "Failed"),
+    )

@@ -8,9 +8,10 @@ server-side timeout or broken connection, with bookmarks keeping that version fr
 the version is too old to resume from (``410 Gone``) it lists again.
 
 Each listing ends with the names it found, so the receiver can forget objects deleted
-while nobody watched; the first complete listing of every informer is what makes a view
-complete (:attr:`Informer.synced`). The blocking calls run on a thread of the informer's
-own; everything it hands over is delivered on the event loop, in order, through
+while nobody watched (a kind that is not installed lists as empty until it appears); the
+first complete listing of every informer is what makes a view complete
+(:attr:`Informer.synced`). The blocking calls run on a thread of the informer's own;
+everything it hands over is delivered on the event loop, in order, through
 :class:`Receiver`.
 """
 
@@ -122,6 +123,10 @@ class Informer:
                 if exc.status == 410:
                     version = None
                     continue
+                if exc.status == 404 and version is None:
+                    # The kind is not installed (yet): nothing of it exists, which is a
+                    # complete listing; keep looking for it.
+                    self._delivered_listing(frozenset())
                 failures = self._pause(failures, exc)
             except (OSError, ValueError, RuntimeError) as exc:
                 failures = self._pause(failures, exc)

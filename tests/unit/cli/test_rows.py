@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from tests.unit.cli.objects import at, download
 
 from videodl.cli import kinds, rows
@@ -111,6 +113,38 @@ class TestKinds:
 
     def test_columns_are_cells_of_the_row(self) -> None:
         """Every column of a kind shows a cell its row function fills."""
+        samples = {kinds.DOWNLOADS.kind: download("x"), kinds.PLAYLISTS.kind: playlist_obj()}
         for kind in kinds.KINDS:
-            row = kind.row(download("x"), at(1))
+            row = kind.row(samples[kind.kind], at(1))
             assert {c.key for c in kind.columns} <= set(row.cells)
+
+
+def playlist_obj() -> dict[str, object]:
+    return {
+        "apiVersion": "videodl.dev/v1alpha1",
+        "kind": "VideoPlaylist",
+        "metadata": {
+            "name": "shows",
+            "namespace": "media",
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+        },
+        "spec": {"url": "https://media.example/feed.rss", "template": {}},
+        "status": {
+            "phase": "Running",
+            "entries": 25,
+            "created": 20,
+            "children": {"succeeded": 12, "failed": 1, "running": 7},
+            "progress": {"done": 13, "total": 20, "text": "13/20", "percent": 65.0},
+        },
+    }
+
+
+def test_a_playlist_row_shows_counts_and_progress_never_children() -> None:
+    now = datetime.datetime(2026, 1, 1, 0, 5, tzinfo=datetime.UTC)
+    row = rows.playlist_row(playlist_obj(), now)
+    assert (row.cells["phase"], row.cells["progress"]) == ("Running", "13/20")
+    assert (row.cells["succeeded"], row.cells["failed"], row.cells["entries"]) == ("12", "1", "25")
+    assert row.percent == 65.0
+    assert not row.finished
+    assert kinds.kind_named("vpl") is kinds.PLAYLISTS
+    assert kinds.kind_named("VideoPlaylists") is kinds.PLAYLISTS

@@ -167,3 +167,21 @@ def test_the_label_selector_goes_with_every_request() -> None:
     client = ScriptedClient([obj("p0", 10)], [])
     run(client, label_selector="app.kubernetes.io/managed-by=videodl-operator")
     assert client.requests[0]["labelSelector"] == "app.kubernetes.io/managed-by=videodl-operator"
+
+
+def test_a_kind_not_installed_lists_as_empty_and_is_looked_for_again() -> None:
+    client = ScriptedClient([obj("d0", 10)], [])
+    original = client.request
+    calls = {"n": 0}
+
+    def missing_first(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        return original(method, path, **kwargs)
+
+    client.request = missing_first  # type: ignore[method-assign]
+    receiver, informer = run(client)
+    assert receiver.listed[0] == ("media", frozenset())
+    assert ("media", frozenset({("media", "d0")})) in receiver.listed
+    assert informer.listings == 2
