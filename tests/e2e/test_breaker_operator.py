@@ -226,8 +226,8 @@ def media() -> Iterator[MediaServer]:
 
 @pytest.fixture
 def bed(cluster: ClusterHandle, namespace: str, tmp_path: pathlib.Path) -> Iterator[Bed]:
-    """The CRD and PriorityClasses installed, and a namespace prepared for downloads."""
-    cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CRD_FILE))
+    """The CRDs and PriorityClasses installed, and a namespace prepared for downloads."""
+    cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CRD_FILE.parent))
     extensions = client.ApiextensionsV1Api(cluster.api_client())
     deadline = time.monotonic() + 60
     while not any(

@@ -22,6 +22,7 @@ from kubernetes import client
 from tests.e2e.operatorbed import CLAIM, CRD_FILE, MEDIA_CACHE, Bed, Json
 
 from videodl.api import resource
+from videodl.api.playlist_crd import CRD_NAME as PLAYLIST_CRD_NAME
 from videodl.core.times import parse_time
 from videodl.reconcile.download import naming
 from videodl_devkit import testing
@@ -33,10 +34,13 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="module")
 def installed(cluster: ClusterHandle) -> None:
-    """The CRD from crds/ and the five PriorityClasses, applied idempotently."""
-    cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CRD_FILE))
+    """Every CRD from crds/ and the five PriorityClasses, applied idempotently."""
+    cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CRD_FILE.parent))
     cluster.kubectl(
         "wait", "--for=condition=Established", "--timeout=60s", f"crd/{resource.CRD_NAME}"
+    )
+    cluster.kubectl(
+        "wait", "--for=condition=Established", "--timeout=60s", f"crd/{PLAYLIST_CRD_NAME}"
     )
     document = {"apiVersion": "v1", "kind": "List", "items": testing.priority_classes()}
     cluster.kubectl("apply", "-f", "-", input=json.dumps(document))
