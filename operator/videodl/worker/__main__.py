@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import datetime
 import logging
-import os
-import pathlib
-import sys
 from collections.abc import Mapping
 
 from videodl.api.status import Progress
-from videodl.worker import classify, download, signals
+from videodl.worker import classify, download, ending, signals
 from videodl.worker.progress import ProgressSink
 from videodl.workerapi import environment, termination
 
@@ -35,19 +32,6 @@ class _LoggingSink:
             progress.downloaded_bytes,
             progress.total_bytes,
         )
-
-
-def _termination_path(environ: Mapping[str, str]) -> pathlib.Path:
-    default = environment.DEFAULT_TERMINATION_MESSAGE_PATH
-    path = pathlib.Path(environ.get(environment.TERMINATION_MESSAGE_PATH) or default)
-    return path if path.is_absolute() else pathlib.Path(default)
-
-
-def _write(path: pathlib.Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        _log.warning("could not write the termination message to %s: %s", path, exc)
 
 
 def _attempt(environ: Mapping[str, str]) -> download.Outcome:
@@ -93,22 +77,12 @@ def run_main(environ: Mapping[str, str]) -> int:
                 time=datetime.datetime.now(datetime.UTC).replace(microsecond=0),
             ),
         )
-    text = termination.render(outcome.message)
-    _write(_termination_path(environ), text)
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-    return int(outcome.exit_code)
+    return ending.end(outcome, environ)
 
 
 def main() -> None:
     """Console entry point (``videodl-worker``)."""
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    signals.install()
-    sys.exit(run_main(os.environ))
+    ending.run_program(run_main)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-import os
 import pathlib
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -26,10 +24,10 @@ from yt_dlp.utils import DownloadError, unsmuggle_url
 
 from videodl.api.spec import URL_MAX_LENGTH
 from videodl.kube.client import MERGE_PATCH, Client, core_path
-from videodl.worker import classify, egress, guard, signals
+from videodl.worker import classify, egress, ending, guard, signals
 from videodl.worker.download import Outcome
 from videodl.worker.guarded import GuardedYoutubeDL
-from videodl.workerapi import environment, index, termination
+from videodl.workerapi import index, termination
 from videodl.workerapi.exitcodes import ExitCode
 from videodl.workerapi.index import Entry, IndexJob
 
@@ -217,29 +215,12 @@ def run_main(environ: Mapping[str, str]) -> int:
                 exit_code=int(verdict.exit_code),
             ),
         )
-    text = termination.render(outcome.message)
-    path = pathlib.Path(
-        environ.get(environment.TERMINATION_MESSAGE_PATH)
-        or environment.DEFAULT_TERMINATION_MESSAGE_PATH
-    )
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        _log.warning("could not write the termination message to %s: %s", path, exc)
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-    return int(outcome.exit_code)
+    return ending.end(outcome, environ)
 
 
 def main() -> None:
     """Console entry point."""
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    signals.install()
-    sys.exit(run_main(os.environ))
+    ending.run_program(run_main)
 
 
 if __name__ == "__main__":
