@@ -558,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
     logs = pathlib.Path(tempfile.mkdtemp(prefix="videodl-bench-operator-"))
     if args.restart_only:
         with local.running() as cluster:
-            kubectl(cluster, "apply", "--server-side", "-f", str(CRD_FILE))
+            kubectl(cluster, "apply", "--server-side", "-f", str(CRD_FILE.parent))
             kubectl(cluster, "wait", "--for=condition=Established", f"crd/{resource.CRD_NAME}")
             apply(cluster, testing.priority_classes())
             report = run_restart_only(cluster, connect(cluster), args.restart_only, logs)
@@ -566,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     local_rate, upstream = controlplane.LOCAL_RATE, controlplane.UPSTREAM_RATE
     with local.running(rate=local_rate) as cluster:
-        kubectl(cluster, "apply", "--server-side", "-f", str(CRD_FILE))
+        kubectl(cluster, "apply", "--server-side", "-f", str(CRD_FILE.parent))
         kubectl(cluster, "wait", "--for=condition=Established", f"crd/{resource.CRD_NAME}")
         apply(cluster, testing.priority_classes())
         api = connect(cluster)

@@ -11,7 +11,9 @@ tries again later without using an attempt.
 
 Each problem says how long after the Pod's creation to act on it: at once for a missing
 object or an image that cannot be pulled; after a grace period when no node fits, since
-the scheduler first reports a Pod that will preempt lower priorities as unschedulable;
+the scheduler first reports a Pod that will preempt lower priorities as unschedulable (and
+only after ``stuck_after_seconds`` when the nodes are merely full of Pods, which a burst
+of downloads fills and their ends empty);
 and after ``stuck_after_seconds`` when the Pod merely waits with no reason given (some
 kubelets tell why only in Events), the message then naming what the Pod needs.
 """
@@ -28,6 +30,8 @@ from videodl.reconcile.download.podview import PodView
 
 __all__ = ["StartupProblem", "StartupReason", "diagnose"]
 
+#: A scheduler reason "<n> Too many pods": the node runs as many Pods as it may.
+_POD_COUNT: Final = re.compile(r"\d+ Too many pods")
 _NOT_FOUND: Final = re.compile(r'(secret|configmap|persistentvolumeclaim)s? "([^"]+)" not found')
 _IMAGE_REASONS: Final = frozenset(
     {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
@@ -86,6 +90,13 @@ def _missing(kind: str, name: str, download: VideoDownload, pod: str) -> Startup
     )
 
 
+def _only_pod_count(message: str) -> bool:
+    """Whether the scheduler's only reason is nodes at their Pod capacity."""
+    _, _, reasons = message.partition("available:")
+    found = [r.strip() for r in reasons.replace(".", ",").split(",") if r.strip()]
+    return bool(found) and all(_POD_COUNT.fullmatch(r) for r in found)
+
+
 def _needs(download: VideoDownload, claim: str | None) -> str:
     needed = [f'PersistentVolumeClaim "{claim}"'] if claim else []
     cookies = download.spec.cookies
@@ -112,11 +123,14 @@ def diagnose(
     if found is not None:
         return _missing(found[1], found[2], download, pod.name)
     if pod.unschedulable is not None:
+        # Nodes that are full only because of their Pod count place the Pod as soon as other
+        # Pods end, as they do for a burst of Jobs: giving its place up would only churn.
+        full = _only_pod_count(pod.unschedulable)
         return StartupProblem(
             StartupReason.UNSCHEDULABLE,
             f"no node can run worker Pod {pod.name}: {pod.unschedulable} "
             "(lower spec.resources, bind the claim, or add capacity)",
-            act_after_seconds=unschedulable_grace_seconds,
+            act_after_seconds=stuck_after_seconds if full else unschedulable_grace_seconds,
         )
     if waiting_reason in _IMAGE_REASONS:
         return StartupProblem(

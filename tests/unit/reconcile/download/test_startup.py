@@ -223,3 +223,18 @@ class TestBlockedPlan:
         timed_out = transitions.decide(observe(body, [view], now=T0 + 10 * SECOND, settings=stuck))
         assert timed_out.status is not None
         assert timed_out.status.phase == Phase.BLOCKED
+
+
+class TestFullNodes:
+    def test_nodes_full_of_pods_wait_as_long_as_a_silent_start(self) -> None:
+        """A burst fills the nodes' Pod capacity; the Pods are placed as others end."""
+        problem = diagnose(pending(unschedulable="0/1 nodes are available: 1 Too many pods."))
+        assert problem is not None
+        assert problem.reason == StartupReason.UNSCHEDULABLE
+        assert problem.act_after_seconds == 300
+
+    def test_any_other_reason_keeps_the_grace_period(self) -> None:
+        message = "0/2 nodes are available: 1 Too many pods, 1 Insufficient cpu."
+        problem = diagnose(pending(unschedulable=message))
+        assert problem is not None
+        assert problem.act_after_seconds == 30
