@@ -31,11 +31,6 @@ SERVING: Rows = {
     ("configmaps", "[]", "create"),
     ("configmaps", "[]", "patch"),
 }
-DISCOVERY: Rows = {
-    ("customresourcedefinitions.apiextensions.k8s.io", "[]", "list"),
-    ("customresourcedefinitions.apiextensions.k8s.io", "[]", "watch"),
-}
-NAMESPACES: Rows = {("namespaces", "[]", "list"), ("namespaces", "[]", "watch")}
 BREAKER: Rows = {
     ("configmaps", "[videodl-breaker]", "get"),
     ("configmaps", "[videodl-breaker]", "list"),
@@ -118,19 +113,18 @@ def namespaced(cluster: ClusterHandle) -> Iterator[Install]:
 
 
 def test_cluster_wide_operator_can_do_exactly_what_it_uses(cluster_wide: Install) -> None:
-    """Everywhere: the serving verbs and CRD discovery; in its namespace also the breaker."""
+    """Everywhere: the serving verbs; in its namespace also the breaker."""
     setup = cluster_wide
-    assert setup.granted(setup.operator, setup.home) == SERVING | DISCOVERY | BREAKER
-    assert setup.granted(setup.operator, setup.other) == SERVING | DISCOVERY
+    assert setup.granted(setup.operator, setup.home) == SERVING | BREAKER
+    assert setup.granted(setup.operator, setup.other) == SERVING
 
 
 def test_namespaced_operator_is_confined_to_its_namespaces(namespaced: Install) -> None:
-    """Serving verbs only in the watched namespace; elsewhere only discovery reads."""
+    """Serving verbs only in the watched namespace; elsewhere nothing but the breaker."""
     setup = namespaced
-    discovery = DISCOVERY | NAMESPACES
-    assert setup.granted(setup.operator, setup.watched) == SERVING | discovery
-    assert setup.granted(setup.operator, setup.home) == discovery | BREAKER
-    assert setup.granted(setup.operator, setup.other) == discovery
+    assert setup.granted(setup.operator, setup.watched) == SERVING
+    assert setup.granted(setup.operator, setup.home) == BREAKER
+    assert setup.granted(setup.operator, setup.other) == set()
 
 
 @pytest.mark.parametrize(

@@ -41,8 +41,6 @@ def test_default_render_has_the_expected_objects() -> None:
             "ServiceAccount",  # worker, in the release namespace
             "ClusterRole",
             "ClusterRoleBinding",
-            "ClusterRole",  # CRD discovery
-            "ClusterRoleBinding",
             "ClusterRole",  # worker
             "RoleBinding",  # worker
             "ValidatingAdmissionPolicy",  # worker status

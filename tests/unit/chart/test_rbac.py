@@ -33,14 +33,8 @@ SERVING = {
     ("", "configmaps", "", "create"),
     ("", "configmaps", "", "patch"),
 }
-DISCOVERY = {
-    ("apiextensions.k8s.io", "customresourcedefinitions", "", "list"),
-    ("apiextensions.k8s.io", "customresourcedefinitions", "", "watch"),
-}
 # videodl.breaker: store (get, patch; create when missing), watch (list and watch by name),
 # gate (Events about the ConfigMap).
-# Serving a list of namespaces, kopf lists and watches namespaces to find them.
-NAMESPACES = {("", "namespaces", "", "list"), ("", "namespaces", "", "watch")}
 BREAKER = {
     ("", "configmaps", "videodl-breaker", "get"),
     ("", "configmaps", "videodl-breaker", "list"),
@@ -94,19 +88,17 @@ def test_cluster_wide_operator_gets_only_what_it_uses() -> None:
     grants = _grants(rendering.render(), FULLNAME)
     assert grants == {
         ("*", FULLNAME): SERVING,
-        ("*", f"{FULLNAME}-discovery"): DISCOVERY,
         (rendering.NAMESPACE, f"{FULLNAME}-breaker"): BREAKER,
     }
 
 
 def test_namespaced_operator_gets_roles_in_its_namespaces_only() -> None:
-    """A watch list: a Role per watched namespace; cluster-wide only reads of CRDs, namespaces."""
+    """A watch list: a Role per watched namespace and nothing cluster-wide."""
     values = {"watch": {"namespaces": ["media", "archive"]}}
     grants = _grants(rendering.render(values), FULLNAME)
     assert grants == {
         ("media", FULLNAME): SERVING,
         ("archive", FULLNAME): SERVING,
-        ("*", f"{FULLNAME}-discovery"): DISCOVERY | NAMESPACES,
         (rendering.NAMESPACE, f"{FULLNAME}-breaker"): BREAKER,
     }
 
