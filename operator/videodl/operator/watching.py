@@ -17,10 +17,8 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from videodl.api import playlist as playlist_api
-from videodl.api.resource import GROUP, VERSION
 from videodl.kube.cache import Key
-from videodl.kube.client import VIDEODOWNLOADS, Client, Resource, core_path
+from videodl.kube.client import Client, Resource, core_path
 from videodl.kube.informer import Informer, Receiver
 from videodl.operator.downloads import DownloadController
 from videodl.operator.playlists import PlaylistController
@@ -147,9 +145,6 @@ def _path(resource: Resource, namespace: str | None) -> str:
     return resource.path(namespace)
 
 
-_PLAYLISTS = Resource(GROUP, VERSION, playlist_api.PLURAL)
-
-
 class Watching:
     """The informers of the operator; :meth:`run` marks the controllers ready once synced."""
 
@@ -186,11 +181,15 @@ class Watching:
         downloads = _Downloads(self._controller, self._playlists)
         pods = _Pods(self._controller, self._playlists)
         for scope in self._scopes:
-            self.informers.append(self._informer(_path(VIDEODOWNLOADS, scope), downloads, scope))
+            self.informers.append(
+                self._informer(_path(self._controller.resource, scope), downloads, scope)
+            )
             self.informers.append(self._informer(_pods_path(scope), pods, scope, self._selector))
             if self._playlists is not None:
                 playlists = _Playlists(self._playlists)
-                self.informers.append(self._informer(_path(_PLAYLISTS, scope), playlists, scope))
+                self.informers.append(
+                    self._informer(_path(self._playlists.resource, scope), playlists, scope)
+                )
         for informer in self.informers:
             informer.start()
         await asyncio.gather(*(informer.synced.wait() for informer in self.informers))
