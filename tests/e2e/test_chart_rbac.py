@@ -30,6 +30,12 @@ SERVING: Rows = {
     ("configmaps", "[]", "get"),
     ("configmaps", "[]", "create"),
     ("configmaps", "[]", "patch"),
+    # VideoSubscriptions: watched, status written, scans created and deleted.
+    ("videosubscriptions.videodl.dev", "[]", "list"),
+    ("videosubscriptions.videodl.dev", "[]", "watch"),
+    ("videosubscriptions.videodl.dev/status", "[]", "patch"),
+    ("videoplaylists.videodl.dev", "[]", "create"),
+    ("videoplaylists.videodl.dev", "[]", "delete"),
 }
 BREAKER: Rows = {
     ("configmaps", "[videodl-breaker]", "get"),
@@ -143,7 +149,8 @@ def test_namespaced_operator_is_confined_to_its_namespaces(namespaced: Install) 
         ("create", "serviceaccounts", "--subresource=token"),
         ("impersonate", "serviceaccounts"),
         ("delete", "customresourcedefinitions.apiextensions.k8s.io"),
-        ("delete", "videoplaylists.videodl.dev"),
+        ("update", "videoplaylists.videodl.dev"),
+        ("delete", "videosubscriptions.videodl.dev"),
     ],
     ids=" ".join,
 )

@@ -180,6 +180,7 @@ workers and operator. Each is always set, so the chart, not an image default, de
   "VIDEODL_BREAKER_PROBE_TIMEOUT_SECONDS" $v.breaker.probeTimeoutSeconds
   "VIDEODL_BREAKER_CLOSE_AFTER_SUCCESSES" $v.breaker.closeAfterSuccesses
   "VIDEODL_RECONCILE_WORKERS" $v.operator.reconcileWorkers
+  "VIDEODL_MISSED_SLOTS_WARNING" $v.operator.missedSlotsWarning
   "VIDEODL_LOG_LEVEL" $v.operator.logLevel
 -}}
 # The root file system is read-only; libraries that write under $HOME get the emptyDir.
@@ -244,6 +245,18 @@ least the code needs; see docs/install.md for the calls behind each verb.
 - apiGroups: [""]
   resources: [configmaps]
   verbs: [get, create, patch]
+# VideoSubscriptions: watched, their status written; their scans (VideoPlaylists) created
+# and deleted past the history limits; their downloads created and pruned (the verbs
+# above); their ledger of seen videos (a ConfigMap) read, created and patched (above).
+- apiGroups: [videodl.dev]
+  resources: [videosubscriptions]
+  verbs: [list, watch]
+- apiGroups: [videodl.dev]
+  resources: [videosubscriptions/status]
+  verbs: [patch]
+- apiGroups: [videodl.dev]
+  resources: [videoplaylists]
+  verbs: [create, delete]
 {{- end }}
 
 

@@ -37,6 +37,10 @@ Endpoints (``GET`` and ``HEAD``; every media response honours ``Range`` with 206
     and encloses ``/named/<name>-<n>.mp4``, its own file; the episodes listed in
     ``missing`` enclose ``/status/404/<name>-<n>.mp4`` instead. yt-dlp's generic
     extractor reads id, URL, title, duration and upload date of each from the feed alone.
+``/channel/<name>.rss``
+    The same podcast feed, newest episode first, as a channel that grows: it has 3
+    episodes until :meth:`MediaServer.set_channel` (or ``/_control?channel=<name>&count=N``)
+    says how many it has now.
 ``/playlist/<name>.html?count=N``
     An HTML page with ``N`` ``<video>`` tags (default 3), each its own ``/named/`` file.
 ``/redirect?to=U``
@@ -52,6 +56,8 @@ Endpoints (``GET`` and ``HEAD``; every media response honours ``Range`` with 206
     JSON: per path the number of requests and body bytes sent, plus a request log.
 ``/_control?host=H&mode=429|503|ok``
     From now on every request whose ``Host`` is ``H`` answers that status (``ok`` ends it).
+``/_control?channel=<name>&count=N``
+    From now on ``/channel/<name>.rss`` has ``N`` episodes.
 
 Any media response is slowed to ``rate`` bytes per second with ``?rate=N``.
 
@@ -250,6 +256,10 @@ class RequestRecord:
     finished_at: float = 0.0
 
 
+#: Episodes of a /channel/ feed until it is told otherwise.
+_CHANNEL_EPISODES = 3
+
+
 class _State:
     """Counters and switches shared by the handler threads."""
 
@@ -259,6 +269,8 @@ class _State:
         self.log: list[RequestRecord] = []
         self.host_modes: dict[str, int] = {}
         self.remaining: dict[str, int] = {}
+        #: Episodes of each /channel/ feed.
+        self.channels: dict[str, int] = {}
         self.in_flight = 0
 
     def begin(self) -> None:
@@ -361,8 +373,8 @@ class _Handler(BaseHTTPRequestHandler):
                     int(count) if count.isdigit() else 2,
                     playlist=query.get("playlist", [name])[0],
                 )
-            case ["playlist", name] if name.endswith((".rss", ".html")):
-                self._route_playlist(name, query)
+            case ["playlist" | "channel" as kind, name] if name.endswith((".rss", ".html")):
+                self._route_playlist(kind, name, query)
             case ["redirect"] if query.get("to"):
                 self._send_redirect(query["to"][0])
             case ["named", _name]:
@@ -392,8 +404,13 @@ class _Handler(BaseHTTPRequestHandler):
             case _:
                 self._send_status(404)
 
-    def _route_playlist(self, name: str, query: dict[str, list[str]]) -> None:
+    def _route_playlist(self, where: str, name: str, query: dict[str, list[str]]) -> None:
         stem, _, kind = name.rpartition(".")
+        if where == "channel":
+            with self.state.lock:
+                episodes = self.state.channels.get(stem, _CHANNEL_EPISODES)
+            self._send_episodes(stem, episodes, set(), newest_first=True)
+            return
         count = query.get("count", [""])[0]
         missing = {int(n) for n in query.get("missing", [""])[0].split(",") if n.strip().isdigit()}
         if kind == "rss":
@@ -406,11 +423,14 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self._send_page(f"{stem} videos", tags)
 
-    def _send_episodes(self, name: str, count: int, missing: set[int]) -> None:
+    def _send_episodes(
+        self, name: str, count: int, missing: set[int], *, newest_first: bool = False
+    ) -> None:
         base = f"http://{self._host_header}"
         first = datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC)
         items = []
-        for n in range(1, count + 1):
+        numbers = range(count, 0, -1) if newest_first else range(1, count + 1)
+        for n in numbers:
             path = f"/status/404/{name}-{n}.mp4" if n in missing else f"/named/{name}-{n}.mp4"
             published = email.utils.format_datetime(first + datetime.timedelta(days=n - 1))
             items.append(
@@ -432,6 +452,15 @@ class _Handler(BaseHTTPRequestHandler):
         return _stats_document(self.state.settled_log(own=1))
 
     def _control(self, query: dict[str, list[str]]) -> None:
+        channel, count = query.get("channel", [""])[0], query.get("count", [""])[0]
+        if channel:
+            if not count.isdigit():
+                self._send_status(400, "use /_control?channel=<name>&count=N")
+                return
+            with self.state.lock:
+                self.state.channels[channel] = int(count)
+            self._send_json({"channel": channel, "count": int(count)})
+            return
         host, mode = query.get("host", [""])[0], query.get("mode", [""])[0]
         if not host or not (mode == "ok" or mode.isdigit()):
             self._send_status(400, "use /_control?host=H&mode=429|503|ok")
@@ -711,6 +740,11 @@ class MediaServer:
                 self._state.host_modes.pop(host, None)
             else:
                 self._state.host_modes[host] = status
+
+    def set_channel(self, name: str, count: int) -> None:
+        """Give ``/channel/<name>.rss`` ``count`` episodes from now on."""
+        with self._state.lock:
+            self._state.channels[name] = count
 
     def set_remaining(self, kind: str, key: str, count: int) -> None:
         """Set how many more requests a ``flaky`` or ``drop`` key misbehaves for."""

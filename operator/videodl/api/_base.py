@@ -5,7 +5,8 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -48,3 +49,12 @@ DnsSubdomain = Annotated[
 # A Secret / ConfigMap data key (besides, never "." or "..").
 CONFIG_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
 CONFIG_KEY_MAX = 253
+
+
+def plain(value: Any) -> Any:
+    """``value`` with every mapping a dict and every sequence a list (kopf hands out views)."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value

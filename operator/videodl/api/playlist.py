@@ -27,7 +27,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from videodl.api import rules
-from videodl.api._base import SpecModel, StatusModel
+from videodl.api._base import SpecModel, StatusModel, plain
 from videodl.api.errors import InvalidVideoDownloadError, describe_errors
 from videodl.api.resource import API_VERSION
 from videodl.api.rules import Rule
@@ -36,6 +36,7 @@ from videodl.api.status import Condition, NonNegativeInt
 
 __all__ = [
     "DEFAULT_MAX_ITEMS",
+    "FILTER_RULES",
     "ITEMS_PATTERN",
     "KIND",
     "LIST_KIND",
@@ -44,6 +45,7 @@ __all__ = [
     "PLURAL",
     "SHORT_NAME",
     "SINGULAR",
+    "EntryFilters",
     "PlaylistPhase",
     "VideoDownloadTemplate",
     "VideoPlaylist",
@@ -131,14 +133,8 @@ _TITLE_REGEX_RULES: Final = (_regex_rule("titleRegex"),)
 _EXCLUDE_REGEX_RULES: Final = (_regex_rule("excludeTitleRegex"),)
 
 
-#: Rules across the fields of ``spec``.
-_SPEC_RULES: Final[tuple[Rule[Any], ...]] = (
-    Rule(
-        cel="has(self.url) != has(self.urls)",
-        message="spec: set exactly one of spec.url and spec.urls",
-        error_type="url_or_urls",
-        holds=lambda spec: (spec.url is None) != (spec.urls is None),
-    ),
+#: Rules across the entry filters (shared by every kind that selects entries).
+FILTER_RULES: Final[tuple[Rule[Any], ...]] = (
     Rule(
         cel="!has(self.dateAfter) || !has(self.dateBefore) || self.dateAfter <= self.dateBefore",
         message="spec.dateBefore must not be earlier than spec.dateAfter",
@@ -166,8 +162,69 @@ _SPEC_RULES: Final[tuple[Rule[Any], ...]] = (
     ),
 )
 
+#: Rules across the fields of ``spec``.
+_SPEC_RULES: Final[tuple[Rule[Any], ...]] = (
+    Rule(
+        cel="has(self.url) != has(self.urls)",
+        message="spec: set exactly one of spec.url and spec.urls",
+        error_type="url_or_urls",
+        holds=lambda spec: (spec.url is None) != (spec.urls is None),
+    ),
+    *FILTER_RULES,
+)
 
-class VideoPlaylistSpec(SpecModel):
+
+class EntryFilters(SpecModel):
+    """Which enumerated entries to keep, by upload date, title and duration."""
+
+    date_after: str | None = Field(
+        default=None,
+        pattern=_DATE_PATTERN,
+        description="Keep entries uploaded on or after this date, `YYYYMMDD`.",
+    )
+    date_before: str | None = Field(
+        default=None,
+        pattern=_DATE_PATTERN,
+        description="Keep entries uploaded on or before this date, `YYYYMMDD`.",
+    )
+    title_regex: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=REGEX_MAX_LENGTH,
+        description="Keep entries whose title this regular expression finds a match in.",
+        json_schema_extra=rules.schema_extra(*_TITLE_REGEX_RULES),
+    )
+    exclude_title_regex: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=REGEX_MAX_LENGTH,
+        description="Drop entries whose title this regular expression finds a match in.",
+        json_schema_extra=rules.schema_extra(*_EXCLUDE_REGEX_RULES),
+    )
+    min_duration_seconds: float | None = Field(
+        default=None, ge=0, description="Keep entries at least this long."
+    )
+    max_duration_seconds: float | None = Field(
+        default=None, ge=0, description="Keep entries at most this long."
+    )
+
+    @field_validator("title_regex")
+    @classmethod
+    def _title_regex(cls, value: str | None) -> str | None:
+        return None if value is None else rules.enforce(_TITLE_REGEX_RULES, value)
+
+    @field_validator("exclude_title_regex")
+    @classmethod
+    def _exclude_regex(cls, value: str | None) -> str | None:
+        return None if value is None else rules.enforce(_EXCLUDE_REGEX_RULES, value)
+
+    @model_validator(mode="after")
+    def _filter_ranges(self) -> Self:
+        rules.enforce(FILTER_RULES, self)
+        return self
+
+
+class VideoPlaylistSpec(EntryFilters):
     """Which videos to enumerate and select, and the VideoDownload each one becomes."""
 
     url: str | None = Field(
@@ -221,36 +278,6 @@ class VideoPlaylistSpec(SpecModel):
     reverse: bool = Field(
         default=False, description="Take the entries in reverse order (before `maxItems`)."
     )
-    date_after: str | None = Field(
-        default=None,
-        pattern=_DATE_PATTERN,
-        description="Keep entries uploaded on or after this date, `YYYYMMDD`.",
-    )
-    date_before: str | None = Field(
-        default=None,
-        pattern=_DATE_PATTERN,
-        description="Keep entries uploaded on or before this date, `YYYYMMDD`.",
-    )
-    title_regex: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=REGEX_MAX_LENGTH,
-        description="Keep entries whose title this regular expression finds a match in.",
-        json_schema_extra=rules.schema_extra(*_TITLE_REGEX_RULES),
-    )
-    exclude_title_regex: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=REGEX_MAX_LENGTH,
-        description="Drop entries whose title this regular expression finds a match in.",
-        json_schema_extra=rules.schema_extra(*_EXCLUDE_REGEX_RULES),
-    )
-    min_duration_seconds: float | None = Field(
-        default=None, ge=0, description="Keep entries at least this long."
-    )
-    max_duration_seconds: float | None = Field(
-        default=None, ge=0, description="Keep entries at most this long."
-    )
     max_failed: int | None = Field(
         default=None,
         ge=0,
@@ -261,6 +288,12 @@ class VideoPlaylistSpec(SpecModel):
     suspend: bool = Field(
         default=False,
         description="Hold the playlist and suspend every child; false resumes them.",
+    )
+    dry_run: bool = Field(
+        default=False,
+        description=(
+            "Enumerate and select only: count what would become children in status and create none."
+        ),
     )
     deletion_policy: DeletionPolicy | None = Field(
         default=None,
@@ -294,19 +327,9 @@ class VideoPlaylistSpec(SpecModel):
                 raise ValueError(msg)
         return value
 
-    @field_validator("title_regex")
-    @classmethod
-    def _title_regex(cls, value: str | None) -> str | None:
-        return None if value is None else rules.enforce(_TITLE_REGEX_RULES, value)
-
-    @field_validator("exclude_title_regex")
-    @classmethod
-    def _exclude_regex(cls, value: str | None) -> str | None:
-        return None if value is None else rules.enforce(_EXCLUDE_REGEX_RULES, value)
-
     @model_validator(mode="after")
     def _cross_field(self) -> Self:
-        rules.enforce(_SPEC_RULES, self)
+        rules.enforce(_SPEC_RULES[:1], self)
         return self
 
     @property
@@ -438,14 +461,6 @@ class VideoPlaylistStatus(StatusModel):
     )
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 class VideoPlaylist(BaseModel):
     """A VideoPlaylist object: metadata as Kubernetes gives it, typed spec and status."""
 
@@ -461,7 +476,7 @@ class VideoPlaylist(BaseModel):
     def from_object(cls, obj: Mapping[str, Any]) -> VideoPlaylist:
         """Parse a raw object; raises ``InvalidVideoDownloadError`` naming every bad field."""
         try:
-            return cls.model_validate(_plain(obj))
+            return cls.model_validate(plain(obj))
         except ValidationError as exc:
             raise InvalidVideoDownloadError(describe_errors(exc)) from None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from videodl.api import crd, playlist, resource, schema
+from videodl.api import kind_crd, playlist, resource
 
 __all__ = ["CRD_NAME", "PRINTER_COLUMNS", "crd_manifest", "openapi_schema"]
 
@@ -52,53 +52,23 @@ PRINTER_COLUMNS: Final[tuple[dict[str, Any], ...]] = (
 
 def openapi_schema() -> dict[str, Any]:
     """``openAPIV3Schema`` of the whole object, bounds and defaults in the descriptions."""
-    spec = crd.explained(schema.model_schema(playlist.VideoPlaylistSpec))
-    status = crd.explained(schema.strip_defaults(schema.model_schema(playlist.VideoPlaylistStatus)))
-    base = crd.openapi_schema()
-    return {
-        "description": (
-            "A VideoPlaylist turns a playlist, a channel or a list of URLs into one "
-            "VideoDownload per selected video. An indexer Pod enumerates the entries; the "
-            "operator selects them, creates the children in batches and counts them in status."
-        ),
-        "type": "object",
-        "properties": {
-            "apiVersion": base["properties"]["apiVersion"],
-            "kind": base["properties"]["kind"],
-            "metadata": {"type": "object"},
-            "spec": spec,
-            "status": status,
-        },
-        "required": ["spec"],
-    }
+    return kind_crd.openapi_schema(
+        playlist.VideoPlaylistSpec,
+        playlist.VideoPlaylistStatus,
+        "A VideoPlaylist turns a playlist, a channel or a list of URLs into one "
+        "VideoDownload per selected video. An indexer Pod enumerates the entries; the "
+        "operator selects them, creates the children in batches and counts them in status.",
+    )
 
 
 def crd_manifest() -> dict[str, Any]:
     """The CustomResourceDefinition manifest."""
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": CRD_NAME},
-        "spec": {
-            "group": resource.GROUP,
-            "names": {
-                "kind": playlist.KIND,
-                "listKind": playlist.LIST_KIND,
-                "plural": playlist.PLURAL,
-                "singular": playlist.SINGULAR,
-                "shortNames": [playlist.SHORT_NAME],
-                "categories": list(resource.CATEGORIES),
-            },
-            "scope": "Namespaced",
-            "versions": [
-                {
-                    "name": resource.VERSION,
-                    "served": True,
-                    "storage": True,
-                    "subresources": {"status": {}},
-                    "additionalPrinterColumns": [dict(c) for c in PRINTER_COLUMNS],
-                    "schema": {"openAPIV3Schema": openapi_schema()},
-                }
-            ],
-        },
-    }
+    return kind_crd.crd_manifest(
+        kind=playlist.KIND,
+        list_kind=playlist.LIST_KIND,
+        plural=playlist.PLURAL,
+        singular=playlist.SINGULAR,
+        short_name=playlist.SHORT_NAME,
+        columns=PRINTER_COLUMNS,
+        openapi=openapi_schema(),
+    )

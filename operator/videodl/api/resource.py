@@ -13,6 +13,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
+from videodl.api._base import plain
 from videodl.api.errors import InvalidVideoDownloadError, describe_errors
 from videodl.api.spec import VideoDownloadSpec
 from videodl.api.status import VideoDownloadStatus
@@ -49,15 +50,6 @@ MANAGER: Final = "videodl-operator"
 CRD_NAME: Final = f"{PLURAL}.{GROUP}"
 
 
-def _plain(value: Any) -> Any:
-    """Deep copy of nested mappings and sequences as dicts and lists."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 class VideoDownload(BaseModel):
     """A VideoDownload object: metadata as Kubernetes gives it, typed spec and status."""
 
@@ -92,7 +84,7 @@ class VideoDownload(BaseModel):
         Raises ``InvalidVideoDownloadError`` listing every problem by field path.
         """
         try:
-            return cls.model_validate(_plain(obj))
+            return cls.model_validate(plain(obj))
         except ValidationError as exc:
             raise InvalidVideoDownloadError(describe_errors(exc)) from None
 
@@ -120,7 +112,7 @@ class VideoDownload(BaseModel):
 def parse_spec(spec: Mapping[str, Any]) -> VideoDownloadSpec:
     """Parse a raw ``spec`` (e.g. kopf's ``spec`` kwarg); errors name ``spec.<field>``."""
     try:
-        return VideoDownloadSpec.model_validate(_plain(spec))
+        return VideoDownloadSpec.model_validate(plain(spec))
     except ValidationError as exc:
         raise InvalidVideoDownloadError(describe_errors(exc, prefix="spec")) from None
 
@@ -128,6 +120,6 @@ def parse_spec(spec: Mapping[str, Any]) -> VideoDownloadSpec:
 def parse_status(status: Mapping[str, Any]) -> VideoDownloadStatus:
     """Parse a raw ``status``; errors name ``status.<field>``."""
     try:
-        return VideoDownloadStatus.model_validate(_plain(status))
+        return VideoDownloadStatus.model_validate(plain(status))
     except ValidationError as exc:
         raise InvalidVideoDownloadError(describe_errors(exc, prefix="status")) from None

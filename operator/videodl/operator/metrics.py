@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from videodl.api.playlist import PlaylistPhase
 from videodl.api.spec import Priority
 from videodl.api.status import FailureClass, Phase, VideoDownloadStatus
+from videodl.api.subscription import SubscriptionPhase
 
 __all__ = ["Metrics", "serve"]
 
@@ -102,6 +103,34 @@ class Metrics:
             "VideoDownloads the operator created as children of VideoPlaylists.",
             registry=registry,
         )
+        self.subscriptions = Gauge(
+            "videodl_subscriptions",
+            "VideoSubscriptions by phase (those without a phase yet count as Pending).",
+            ["phase"],
+            registry=registry,
+        )
+        self.subscription_scans = Counter(
+            "videodl_subscription_scans_total",
+            "Scans of VideoSubscriptions that finished, by result (succeeded, failed).",
+            ["result"],
+            registry=registry,
+        )
+        self.subscription_slots_skipped = Counter(
+            "videodl_subscription_slots_skipped_total",
+            "Slots of VideoSubscriptions skipped, by reason (MissSchedule, ScanAlreadyActive).",
+            ["reason"],
+            registry=registry,
+        )
+        self.subscription_downloads_created = Counter(
+            "videodl_subscription_downloads_created_total",
+            "VideoDownloads the operator created for new videos of VideoSubscriptions.",
+            registry=registry,
+        )
+        self.subscription_pruned = Counter(
+            "videodl_subscription_pruned_total",
+            "VideoDownloads of VideoSubscriptions deleted by retention.",
+            registry=registry,
+        )
         # Series exist from the start, so rates and absent() behave before the first event.
         for result in ("succeeded", "failed"):
             self.download_duration.labels(result=result)
@@ -113,11 +142,22 @@ class Metrics:
             self.queue_depth.labels(priority=priority.value)
         for playlist_phase in PlaylistPhase:
             self.playlists.labels(phase=playlist_phase.value)
+        for subscription_phase in SubscriptionPhase:
+            self.subscriptions.labels(phase=subscription_phase.value)
+        for result in ("succeeded", "failed"):
+            self.subscription_scans.labels(result=result)
+        for reason in ("MissSchedule", "ScanAlreadyActive"):
+            self.subscription_slots_skipped.labels(reason=reason)
 
     def set_playlists(self, phases: Mapping[str, int]) -> None:
         """Publish how many VideoPlaylists are in each phase."""
         for phase in PlaylistPhase:
             self.playlists.labels(phase=phase.value).set(phases.get(phase.value, 0))
+
+    def set_subscriptions(self, phases: Mapping[str, int]) -> None:
+        """Publish how many VideoSubscriptions are in each phase."""
+        for phase in SubscriptionPhase:
+            self.subscriptions.labels(phase=phase.value).set(phases.get(phase.value, 0))
 
     def record_status(self, old: VideoDownloadStatus, new: VideoDownloadStatus) -> None:
         """Count what changed between two statuses the operator wrote one after the other."""

@@ -370,5 +370,7 @@ OPTIONS: Final[tuple[Option, ...]] = (
            "kubeconfig to use; unset: in-cluster config, then KUBECONFIG", "PATH"),
     Option("reconcile_workers", "--reconcile-workers", _int(1, 256),
            "downloads reconciled at the same time", "N"),
+    Option("missed_slots_warning", "--missed-slots-warning", _int(1, 100000),
+           "slots a VideoSubscription may miss before a TooManyMissedTimes warning", "N"),
     Option("log_level", "--log-level", _log_level, "DEBUG, INFO, WARNING or ERROR", "LEVEL"),
 )  # fmt: skip

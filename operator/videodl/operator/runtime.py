@@ -27,6 +27,7 @@ from videodl.operator.downloads import DownloadController
 from videodl.operator.metrics import Metrics, serve
 from videodl.operator.playlists import PlaylistController
 from videodl.operator.settings import Settings
+from videodl.operator.subscriptions import SubscriptionController
 from videodl.operator.watching import Watching
 from videodl.reconcile.download.gate import AdmissionGate
 
@@ -80,6 +81,13 @@ class Runtime:
             gate=self.gate,
             indexer=settings.playlist,
         )
+        self.subscriptions = SubscriptionController(
+            settings=settings,
+            kube=self.kube,
+            events=self.events_kube,
+            metrics=self.metrics,
+            missed_warning=settings.missed_slots_warning,
+        )
         # Watches hold their connections for minutes: a pool of their own, one each.
         namespaces = settings.watch.namespaces
         watch_configuration = copy.copy(self.configuration)
@@ -91,6 +99,7 @@ class Runtime:
             namespaces=namespaces,
             instance=settings.instance,
             playlists=self.playlists,
+            subscriptions=self.subscriptions,
         )
         #: Set to stop kopf (and so the operator), e.g. when the Lease is lost.
         self.stop_flag = asyncio.Event()
@@ -138,9 +147,14 @@ class Runtime:
             self._tasks.append(
                 asyncio.create_task(self.playlists.run_worker(), name=f"playlist-{index}")
             )
+        for index in range(2):
+            self._tasks.append(
+                asyncio.create_task(self.subscriptions.run_worker(), name=f"subscription-{index}")
+            )
         if self.leadership is None:
             self.controller.leading.set()
             self.playlists.leading.set()
+            self.subscriptions.leading.set()
         else:
             self._tasks.append(asyncio.create_task(self.leadership.run(), name="lease"))
             self._tasks.append(asyncio.create_task(self._follow_leadership(), name="leadership"))
@@ -155,11 +169,13 @@ class Runtime:
         await self.leadership.leading.wait()
         self.controller.leading.set()
         self.playlists.leading.set()
+        self.subscriptions.leading.set()
         self.controller.changed.set()
         await self.leadership.lost.wait()
         # Another replica may be writing already: stop at once, restart as a standby.
         self.controller.leading.clear()
         self.playlists.leading.clear()
+        self.subscriptions.leading.clear()
         self.stop_flag.set()
 
     async def stop(self) -> None:
@@ -171,6 +187,7 @@ class Runtime:
         self.watching.stop()
         self.controller.queue.close()
         self.playlists.queue.close()
+        self.subscriptions.queue.close()
         if self.breaker is not None:
             await self.breaker.stop()
         await self.recorder.stop()

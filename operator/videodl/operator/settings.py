@@ -102,6 +102,8 @@ class Settings:
     kubeconfig: str | None = None
     #: Downloads reconciled concurrently.
     reconcile_workers: int = 32
+    #: A subscription that missed more slots than this gets a ``TooManyMissedTimes`` warning.
+    missed_slots_warning: int = 100
     log_level: str = "INFO"
     #: Name of the Lease that elects one active replica; None runs standalone.
     peering: str | None = None

@@ -32,6 +32,13 @@ SERVING = {
     ("", "configmaps", "", "get"),
     ("", "configmaps", "", "create"),
     ("", "configmaps", "", "patch"),
+    # VideoSubscriptions (videodl.operator.subscriptions): listed and watched, status
+    # patches, scans created and deleted; downloads and the ledger use the verbs above.
+    ("videodl.dev", "videosubscriptions", "", "list"),
+    ("videodl.dev", "videosubscriptions", "", "watch"),
+    ("videodl.dev", "videosubscriptions/status", "", "patch"),
+    ("videodl.dev", "videoplaylists", "", "create"),
+    ("videodl.dev", "videoplaylists", "", "delete"),
 }
 # videodl.breaker: store (get, patch; create when missing), watch (list and watch by name),
 # gate (Events about the ConfigMap).

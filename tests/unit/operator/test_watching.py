@@ -11,18 +11,21 @@ from tests.unit.reconcile.download.builders import download, pod_object, worker_
 
 from videodl.api import playlist as playlist_api
 from videodl.api import resource
+from videodl.api import subscription as subscription_api
 from videodl.operator.metrics import Metrics
 from videodl.operator.playlists import PlaylistController
 from videodl.operator.settings import Settings
+from videodl.operator.subscriptions import SubscriptionController
 from videodl.operator.watching import _Downloads, _Playlists, _Pods
 from videodl.reconcile.download import naming
 from videodl.reconcile.playlist import naming as playlist_naming
 from videodl.reconcile.playlist.settings import IndexerSettings
+from videodl.reconcile.subscription import naming as subscription_naming
 
 
 def test_an_object_queues_its_download_and_wakes_admission() -> None:
     h = Harness()
-    receiver = _Downloads(h.controller, None)
+    receiver = _Downloads(h.controller, None, None)
     h.controller.changed.clear()
     receiver.on_object(download(), deleted=False)
     assert ("media", "clip") in h.controller.objects
@@ -32,7 +35,7 @@ def test_an_object_queues_its_download_and_wakes_admission() -> None:
 
 def test_a_listing_forgets_downloads_deleted_while_nobody_watched() -> None:
     h = Harness()
-    receiver = _Downloads(h.controller, None)
+    receiver = _Downloads(h.controller, None, None)
     receiver.on_object(download("kept", uid="u1"), deleted=False)
     receiver.on_object(download("gone", uid="u2"), deleted=False)
     receiver.on_object(download("elsewhere", "other", uid="u3"), deleted=False)
@@ -47,7 +50,7 @@ def test_a_listing_forgets_downloads_deleted_while_nobody_watched() -> None:
 
 def test_a_late_event_does_not_bring_a_forgotten_download_back() -> None:
     h = Harness()
-    receiver = _Downloads(h.controller, None)
+    receiver = _Downloads(h.controller, None, None)
     stale = download("gone", uid="u2", resource_version="5")
     receiver.on_object(stale, deleted=False)
     receiver.on_listed("media", frozenset())
@@ -98,10 +101,10 @@ def child_of(name: str, uid: str, playlist: str = "shows", owner_uid: str = "pl-
 def test_a_child_download_is_in_both_views_and_queues_its_playlist() -> None:
     h = Harness()
     playlists = playlist_controller()
-    _Playlists(playlists).on_object(playlist_object(), deleted=False)
+    _Playlists(playlists, None).on_object(playlist_object(), deleted=False)
     assert asyncio.run(asyncio.wait_for(playlists.queue.get(), 1)) == ("media", "shows")
     playlists.queue.done(("media", "shows"))
-    receiver = _Downloads(h.controller, playlists)
+    receiver = _Downloads(h.controller, playlists, None)
     receiver.on_object(child_of("shows-1", "c1"), deleted=False)
     receiver.on_object(download("alone", uid="c2"), deleted=False)
     assert ("media", "shows-1") in h.controller.objects
@@ -119,3 +122,39 @@ def test_an_indexer_pod_goes_to_the_playlists_only() -> None:
     _Pods(h.controller, playlists).on_object(body, deleted=False)
     assert playlists.pods.known() == [("media", "shows-index-1")]
     assert h.controller.pods.known() == []
+
+
+def subscription_controller() -> SubscriptionController:
+    return SubscriptionController(
+        settings=Settings(),
+        kube=None,  # type: ignore[arg-type]
+        events=None,  # type: ignore[arg-type]
+        metrics=Metrics(),
+    )
+
+
+def owned_by_subscription(body: dict[str, Any], name: str = "chan") -> dict[str, Any]:
+    body["metadata"]["labels"] = {subscription_naming.LABEL_SUBSCRIPTION: name}
+    body["metadata"]["ownerReferences"] = [
+        {"kind": subscription_api.KIND, "name": name, "uid": "sub-uid", "controller": True}
+    ]
+    return body
+
+
+def test_scans_and_downloads_of_a_subscription_queue_it() -> None:
+    h = Harness()
+    playlists = playlist_controller()
+    subscriptions = subscription_controller()
+    scan = owned_by_subscription(playlist_object("chan-29000000", uid="scan-uid"))
+    _Playlists(playlists, subscriptions).on_object(scan, deleted=False)
+    assert subscriptions.scans.known() == [("media", "chan-29000000")]
+    assert playlists.objects.get(("media", "chan-29000000")) is not None
+    assert asyncio.run(asyncio.wait_for(subscriptions.queue.get(), 1)) == ("media", "chan")
+    subscriptions.queue.done(("media", "chan"))
+    receiver = _Downloads(h.controller, playlists, subscriptions)
+    receiver.on_object(owned_by_subscription(download("chan-abc", uid="d1")), deleted=False)
+    assert subscriptions.downloads.known() == [("media", "chan-abc")]
+    assert playlists.children.known() == []
+    assert asyncio.run(asyncio.wait_for(subscriptions.queue.get(), 1)) == ("media", "chan")
+    receiver.on_listed("media", frozenset())
+    assert subscriptions.downloads.known() == []

@@ -91,8 +91,14 @@ def _missing(kind: str, name: str, download: VideoDownload, pod: str) -> Startup
 
 
 def _only_pod_count(message: str) -> bool:
-    """Whether the scheduler's only reason is nodes at their Pod capacity."""
-    _, _, reasons = message.partition("available:")
+    """Whether the scheduler's only reason is nodes at their Pod capacity.
+
+    The scheduler appends what preemption found (``preemption: 0/1 nodes are available: 1
+    No preemption victims found for incoming pod.``); only the filters' reasons before it
+    say why the Pod does not fit.
+    """
+    filters, _, _ = message.partition("preemption:")
+    _, _, reasons = filters.partition("available:")
     found = [r.strip() for r in reasons.replace(".", ",").split(",") if r.strip()]
     return bool(found) and all(_POD_COUNT.fullmatch(r) for r in found)
 

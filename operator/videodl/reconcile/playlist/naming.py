@@ -21,6 +21,7 @@ __all__ = [
     "child_name",
     "chunk_names",
     "indexer_pod_name",
+    "joined",
     "playlist_label",
     "video_label",
 ]
@@ -47,7 +48,8 @@ def _hash(text: str, length: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-def _joined(head: str, tail: str, limit: int) -> str:
+def joined(head: str, tail: str, limit: int) -> str:
+    """``head-tail`` in at most ``limit`` characters, ``head`` cut short to fit."""
     return f"{head[: limit - len(tail) - 1].rstrip('-.')}-{tail}"
 
 
@@ -57,7 +59,7 @@ def child_name(playlist: str, video_id: str) -> str:
     63 rather than 253 keeps the name a valid label value and leaves the worker Pod's
     name (derived from it) readable.
     """
-    return _joined(playlist, _hash(video_id, _CHILD_HASH), _POD_NAME_MAX)
+    return joined(playlist, _hash(video_id, _CHILD_HASH), _POD_NAME_MAX)
 
 
 def playlist_label(name: str, uid: str) -> str:
@@ -75,9 +77,9 @@ def video_label(video_id: str) -> str:
 def chunk_names(playlist: str, uid: str, count: int) -> tuple[str, ...]:
     """The index chunk ConfigMaps: ``<playlist>-<hash of uid>-index-<n>``."""
     tail = _hash(uid, 6)
-    return tuple(_joined(playlist, f"{tail}-index-{n}", _NAME_MAX) for n in range(count))
+    return tuple(joined(playlist, f"{tail}-index-{n}", _NAME_MAX) for n in range(count))
 
 
 def indexer_pod_name(playlist: str, uid: str, run: int, attempt: int) -> str:
     """The indexer Pod of enumeration ``run``, attempt ``attempt``."""
-    return _joined(playlist, f"{_hash(uid, 6)}-i{run}a{attempt}", _POD_NAME_MAX)
+    return joined(playlist, f"{_hash(uid, 6)}-i{run}a{attempt}", _POD_NAME_MAX)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from videodl.api.playlist import ITEMS_PATTERN, VideoPlaylistSpec
+from videodl.api.playlist import ITEMS_PATTERN, EntryFilters, VideoPlaylistSpec
 from videodl.workerapi.index import Entry
 
 __all__ = ["parse_items", "select", "wanted"]
@@ -51,7 +51,7 @@ def _within(value: str | float | None, low: str | float | None, high: str | floa
     return (low is None or value >= low) and (high is None or value <= high)  # type: ignore[operator]
 
 
-def wanted(entry: Entry, spec: VideoPlaylistSpec) -> bool:
+def wanted(entry: Entry, spec: EntryFilters) -> bool:
     """Whether ``entry`` passes the filters of ``spec`` (dates, titles, durations)."""
     title = entry.title or ""
     return (

@@ -317,7 +317,7 @@ def _children(observation: Observation, status: VideoPlaylistStatus) -> Plan:
             status=new, event=_event(status.phase, PlaylistPhase.FAILED, "InvalidSpec", str(exc))
         )
     children = {c.name: c for c in observation.children}
-    room = max(0, spec.max_items - len(children))
+    room = 0 if spec.dry_run else max(0, spec.max_items - len(children))
     missing = [
         e for e in selected if naming.child_name(observation.playlist.name, e.id) not in children
     ]
@@ -336,6 +336,9 @@ def _children(observation: Observation, status: VideoPlaylistStatus) -> Plan:
     elif spec.max_failed is not None and failed > spec.max_failed:
         phase, reason = PlaylistPhase.FAILED, "ChildrenFailed"
         message = f"{failed} children failed, more than spec.maxFailed ({spec.max_failed})"
+    elif spec.dry_run:
+        phase, reason = PlaylistPhase.SUCCEEDED, "DryRun"
+        message = f"spec.dryRun is true: {len(selected)} entries selected, no child created"
     elif outstanding or summary.finished < summary.created:
         phase, reason = PlaylistPhase.RUNNING, "Running"
         message = f"{summary.finished} of {total} children finished"

@@ -233,6 +233,25 @@ class TestFullNodes:
         assert problem.reason == StartupReason.UNSCHEDULABLE
         assert problem.act_after_seconds == 300
 
+    def test_what_preemption_found_is_not_a_reason_of_its_own(self) -> None:
+        """With priorities the scheduler appends its preemption verdict to the reasons."""
+        message = (
+            "0/1 nodes are available: 1 Too many pods. preemption: 0/1 nodes are available: "
+            "1 No preemption victims found for incoming pod."
+        )
+        problem = diagnose(pending(unschedulable=message))
+        assert problem is not None
+        assert problem.act_after_seconds == 300
+
+    def test_other_reasons_before_preemption_keep_the_grace_period(self) -> None:
+        message = (
+            "0/2 nodes are available: 1 Too many pods, 1 Insufficient cpu. preemption: 0/2 "
+            "nodes are available: 2 No preemption victims found for incoming pod."
+        )
+        problem = diagnose(pending(unschedulable=message))
+        assert problem is not None
+        assert problem.act_after_seconds == 30
+
     def test_any_other_reason_keeps_the_grace_period(self) -> None:
         message = "0/2 nodes are available: 1 Too many pods, 1 Insufficient cpu."
         problem = diagnose(pending(unschedulable=message))

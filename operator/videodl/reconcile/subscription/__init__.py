@@ -1,0 +1,1 @@
+"""Reconciling VideoSubscriptions: schedule slots, scans, new videos, retention. Pure."""
