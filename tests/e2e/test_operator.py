@@ -23,6 +23,7 @@ from tests.e2e.operatorbed import CLAIM, CRD_FILE, MEDIA_CACHE, Bed, Json
 
 from videodl.api import resource
 from videodl.api.playlist_crd import CRD_NAME as PLAYLIST_CRD_NAME
+from videodl.api.subscription_crd import CRD_NAME as SUBSCRIPTION_CRD_NAME
 from videodl.core.times import parse_time
 from videodl.reconcile.download import naming
 from videodl_devkit import testing
@@ -39,9 +40,8 @@ def installed(cluster: ClusterHandle) -> None:
     cluster.kubectl(
         "wait", "--for=condition=Established", "--timeout=60s", f"crd/{resource.CRD_NAME}"
     )
-    cluster.kubectl(
-        "wait", "--for=condition=Established", "--timeout=60s", f"crd/{PLAYLIST_CRD_NAME}"
-    )
+    for crd in (PLAYLIST_CRD_NAME, SUBSCRIPTION_CRD_NAME):
+        cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{crd}")
     document = {"apiVersion": "v1", "kind": "List", "items": testing.priority_classes()}
     cluster.kubectl("apply", "-f", "-", input=json.dumps(document))
 

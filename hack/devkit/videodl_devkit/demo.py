@@ -4,7 +4,9 @@ It builds (once) and starts the local control plane, installs the Helm chart, st
 media server with generated videos, applies VideoDownloads of every priority — one that fails
 for good (404) and several against a site that throttles (429) until its circuit breaker
 opens — and shows their progress live until every one has settled. Then the site recovers,
-the breaker lets one probe through, closes, and the waiting downloads drain.
+the breaker lets one probe through, closes, and the waiting downloads drain. A playlist fans
+a feed out into downloads, and a subscription follows a channel: its first scan skips the
+three episodes that exist, and the fourth, published while it runs, is downloaded.
 """
 
 from __future__ import annotations
@@ -187,11 +189,12 @@ class Demo:
 
     def objects(self) -> dict[str, dict[str, Any]]:
         listing = json.loads(self.kubectl("get", "videodownloads", "-n", NAMESPACE, "-o", "json"))
-        # A playlist's children are shown by the playlist (see apply_playlist).
+        # A playlist's children are shown by the playlist (see apply_playlist), and a
+        # subscription's downloads by the subscription (see follow_channel).
         return {
             o["metadata"]["name"]: o
             for o in listing["items"]
-            if PLAYLIST_LABEL not in (o["metadata"].get("labels") or {})
+            if not {PLAYLIST_LABEL, SUBSCRIPTION_LABEL} & set(o["metadata"].get("labels") or {})
         }
 
     def watch(self, timeout: float) -> dict[str, dict[str, Any]]:
@@ -272,6 +275,80 @@ def wait_playlist(demo: Demo, timeout: float) -> dict[str, Any]:
     return found
 
 
+SUBSCRIPTION = "demo-channel"
+SUBSCRIPTION_LABEL = "videodl.dev/subscription"
+
+
+def _subscription_status(demo: Demo) -> dict[str, Any]:
+    found = json.loads(
+        demo.kubectl("get", "videosubscription", SUBSCRIPTION, "-n", NAMESPACE, "-o", "json")
+    )
+    status: dict[str, Any] = found.get("status") or {}
+    return status
+
+
+def _until(timeout: float, check: Any) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(1)
+    return None
+
+
+def follow_channel(demo: Demo, timeout: float) -> int:
+    """A VideoSubscription of a 3-episode channel that gets a 4th: only the 4th downloads."""
+    assert demo.media is not None
+    demo.media.set_channel(SUBSCRIPTION, 3)
+    subscription = {
+        "apiVersion": "videodl.dev/v1alpha1",
+        "kind": "VideoSubscription",
+        "metadata": {"name": SUBSCRIPTION, "namespace": NAMESPACE},
+        "spec": {
+            "url": demo.media.url(f"/channel/{SUBSCRIPTION}.rss"),
+            "schedule": "@every 10s",
+            "template": {
+                "output": {"persistentVolumeClaim": {"claimName": "videos"}, "subPath": "channel"},
+            },
+        },
+    }
+    step(f"applying VideoSubscription {SUBSCRIPTION}: a channel of 3 episodes, every 10s")
+    demo.kubectl("apply", "-f", "-", stdin=json.dumps(subscription))
+    first = _until(timeout, lambda: _subscription_status(demo).get("lastSuccessfulTime"))
+    status = _subscription_status(demo)
+    step(
+        f"subscription {SUBSCRIPTION}: first scan recorded {status.get('videos', {}).get('known')} "
+        "existing episodes as seen and downloaded none (initialBacklog: None)"
+    )
+    if not first:
+        return 1
+    demo.media.set_channel(SUBSCRIPTION, 4)
+    step("the channel publishes episode 4")
+
+    def downloaded() -> dict[str, Any] | None:
+        listing = json.loads(
+            demo.kubectl(
+                "get",
+                "videodownloads",
+                "-n",
+                NAMESPACE,
+                "-o",
+                "json",
+                "-l",
+                f"{SUBSCRIPTION_LABEL}={SUBSCRIPTION}",
+            )
+        )
+        items = listing["items"]
+        done = [i for i in items if (i.get("status") or {}).get("phase") == "Succeeded"]
+        return {"items": items} if done else None
+
+    found = _until(timeout, downloaded)
+    names = [i["metadata"]["name"] for i in (found or {}).get("items", [])]
+    step(f"subscription {SUBSCRIPTION}: new episode downloaded as {', '.join(names) or 'nothing'}")
+    return 0 if found and len(names) == 1 else 1
+
+
 def step(message: str) -> None:
     print(f"==> {message}", flush=True)
 
@@ -293,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         objects = demo.watch(args.timeout)
         playlist = wait_playlist(demo, args.timeout / 4)
         code = summarize(demo, objects) or upload_to_s3(demo, args.timeout)
+        code = code or follow_channel(demo, args.timeout / 4)
         return code or (0 if (playlist.get("status") or {}).get("phase") == "Succeeded" else 1)
     finally:
         demo.stop()

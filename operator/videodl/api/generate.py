@@ -16,7 +16,15 @@ from pathlib import Path
 
 import yaml
 
-from videodl.api import crd, playlist_crd, reference, structural, subscription_crd
+from videodl.api import (
+    crd,
+    playlist,
+    playlist_crd,
+    reference,
+    structural,
+    subscription,
+    subscription_crd,
+)
 
 __all__ = [
     "CHART_CRD_PATH",
@@ -33,6 +41,8 @@ CHART_CRD_PATH = Path("charts/videodl-operator/crds/videodl.dev_videodownloads.y
 DOCS_PATH = Path("docs/api.md")
 PLAYLIST_CRD_PATH = Path("crds/videodl.dev_videoplaylists.yaml")
 CHART_PLAYLIST_CRD_PATH = Path("charts/videodl-operator/crds/videodl.dev_videoplaylists.yaml")
+PLAYLIST_DOCS_PATH = Path("docs/api-videoplaylist.md")
+SUBSCRIPTION_DOCS_PATH = Path("docs/api-videosubscription.md")
 SUBSCRIPTION_CRD_PATH = Path("crds/videodl.dev_videosubscriptions.yaml")
 CHART_SUBSCRIPTION_CRD_PATH = Path(
     "charts/videodl-operator/crds/videodl.dev_videosubscriptions.yaml"
@@ -76,6 +86,22 @@ def rendered_files() -> dict[Path, str]:
         CHART_PLAYLIST_CRD_PATH: playlists,
         SUBSCRIPTION_CRD_PATH: subscriptions,
         CHART_SUBSCRIPTION_CRD_PATH: subscriptions,
+        PLAYLIST_DOCS_PATH: reference.render_kind(
+            kind=playlist.KIND,
+            plural=playlist.PLURAL,
+            short_name=playlist.SHORT_NAME,
+            schema=playlist_crd.openapi_schema(),
+            columns=playlist_crd.PRINTER_COLUMNS,
+            guide="playlists.md",
+        ),
+        SUBSCRIPTION_DOCS_PATH: reference.render_kind(
+            kind=subscription.KIND,
+            plural=subscription.PLURAL,
+            short_name=subscription.SHORT_NAME,
+            schema=subscription_crd.openapi_schema(),
+            columns=subscription_crd.PRINTER_COLUMNS,
+            guide="subscriptions.md",
+        ),
     }
 
 

@@ -8,12 +8,12 @@ the apiserver enforces.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from videodl.api import crd, resource
 
-__all__ = ["render"]
+__all__ = ["render", "render_kind"]
 
 Schema = Mapping[str, Any]
 
@@ -44,7 +44,7 @@ def _type_text(node: Schema, path: str) -> str:
     kind = str(node.get("type", "any"))
     text = kind
     if node.get("x-kubernetes-int-or-string"):
-        text = "quantity (number or string)"
+        text = "quantity (number or string)" if "pattern" in node else "number or string"
     elif "enum" in node:
         text = "enum: " + ", ".join(_code(v) for v in node["enum"])
     elif _is_object(node):
@@ -126,10 +126,10 @@ def _sections(node: Schema, path: str, level: int) -> Iterator[str]:
             yield from _sections(child, f"{path}.{name}{suffix}", level + 1)
 
 
-def _columns() -> Iterator[str]:
+def _columns(columns: Sequence[Mapping[str, Any]] = crd.PRINTER_COLUMNS) -> Iterator[str]:
     yield "| Column | Value | Shown |"
     yield "|---|---|---|"
-    for column in crd.PRINTER_COLUMNS:
+    for column in columns:
         shown = "with `-o wide`" if column.get("priority", 0) else "always"
         yield f"| {column['name']} | {_cell(_code(column['jsonPath']))} | {shown} |"
 
@@ -166,5 +166,44 @@ def render() -> str:
         "",
         *_sections(spec, "spec", 2),
         *_sections(status, "status", 2),
+    ]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def render_kind(
+    *,
+    kind: str,
+    plural: str,
+    short_name: str,
+    schema: Schema,
+    columns: Sequence[Mapping[str, Any]],
+    guide: str,
+) -> str:
+    """The reference of another kind of the group, as Markdown; ``guide`` names its guide."""
+    lines = [
+        _HEADER,
+        "",
+        f"# {kind} API reference ({resource.API_VERSION})",
+        "",
+        str(schema["description"]),
+        "",
+        "| | |",
+        "|---|---|",
+        f"| apiVersion | `{resource.API_VERSION}` |",
+        f"| kind | `{kind}` |",
+        f"| resource | `{plural}` (short name `{short_name}`, "
+        f"category `{', '.join(resource.CATEGORIES)}`) |",
+        "| scope | Namespaced, with the status subresource |",
+        "",
+        f"How to use it: [{guide}]({guide}). The rules below are enforced by the apiserver "
+        "(and again by the operator), so a manifest that breaks one is rejected with the "
+        "message shown.",
+        "",
+        f"## `kubectl get {short_name}` columns",
+        "",
+        *_columns(columns),
+        "",
+        *_sections(schema["properties"]["spec"], "spec", 2),
+        *_sections(schema["properties"]["status"], "status", 2),
     ]
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -12,11 +12,11 @@ import datetime
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from videodl.api import playlist, resource
+from videodl.api import playlist, resource, subscription
 from videodl.cli import rows
 from videodl.cli.rows import Column, Row
 
-__all__ = ["DOWNLOADS", "KINDS", "PLAYLISTS", "Kind", "kind_named"]
+__all__ = ["DOWNLOADS", "KINDS", "PLAYLISTS", "SUBSCRIPTIONS", "Kind", "kind_named"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,8 +80,35 @@ PLAYLISTS: Final = Kind(
     row=rows.playlist_row,
 )
 
+SUBSCRIPTIONS: Final = Kind(
+    kind=subscription.KIND,
+    group=resource.GROUP,
+    version=resource.VERSION,
+    plural=subscription.PLURAL,
+    names=(
+        subscription.PLURAL,
+        subscription.SINGULAR,
+        subscription.SHORT_NAME,
+        "subscriptions",
+        "subscription",
+    ),
+    columns=(
+        Column(header="SCHEDULE", key="schedule"),
+        Column(header="SUSPEND", key="suspend"),
+        Column(header="PHASE", key="phase"),
+        Column(header="LAST SCHEDULE", key="last_schedule"),
+        Column(header="NEXT SCHEDULE", key="next_schedule"),
+        Column(header="DOWNLOADED", key="downloaded"),
+        Column(header="KNOWN", key="known", wide=True),
+        Column(header="PRUNED", key="pruned", wide=True),
+        Column(header="AGE", key="age"),
+        Column(header="REASON", key="reason"),
+    ),
+    row=rows.subscription_row,
+)
+
 #: Every kind, the first one the default of ``get``.
-KINDS: Final[tuple[Kind, ...]] = (DOWNLOADS, PLAYLISTS)
+KINDS: Final[tuple[Kind, ...]] = (DOWNLOADS, PLAYLISTS, SUBSCRIPTIONS)
 
 
 def kind_named(word: str) -> Kind | None:

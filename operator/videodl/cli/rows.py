@@ -16,10 +16,15 @@ from videodl.api.errors import InvalidVideoDownloadError
 from videodl.api.playlist import ChildCounts, VideoPlaylist, VideoPlaylistStatus
 from videodl.api.resource import VideoDownload
 from videodl.api.status import ConditionType, Phase, VideoDownloadStatus
+from videodl.api.subscription import (
+    SubscriptionPhase,
+    VideoSubscription,
+    VideoSubscriptionStatus,
+)
 from videodl.cli import formatting, waiting
 from videodl.core.times import parse_time
 
-__all__ = ["Column", "Row", "download_row"]
+__all__ = ["Column", "Row", "download_row", "playlist_row", "subscription_row"]
 
 
 class Column(BaseModel):
@@ -126,4 +131,42 @@ def playlist_row(obj: Mapping[str, Any], now: datetime.datetime) -> Row:
         cells=cells,
         percent=progress.percent if progress else None,
         finished=phase in ("Succeeded", "Failed"),
+    )
+
+
+def subscription_row(obj: Mapping[str, Any], now: datetime.datetime) -> Row:
+    """The row of a VideoSubscription object: its schedule, slots and video counts."""
+    metadata = obj.get("metadata") or {}
+    namespace = str(metadata.get("namespace", ""))
+    name = str(metadata.get("name", ""))
+    created = formatting.age(parse_time(metadata.get("creationTimestamp")), now)
+    try:
+        found = VideoSubscription.from_object(obj)
+    except InvalidVideoDownloadError as exc:
+        cells = {"phase": "Invalid", "reason": str(exc), "age": created}
+        return Row(namespace=namespace, name=name, cells=cells, finished=True)
+    status = found.status or VideoSubscriptionStatus()
+    upcoming = status.next_schedule_time
+    stalled = next((c for c in status.conditions if c.type == ConditionType.STALLED.value), None)
+    cells = {
+        "schedule": found.spec.schedule,
+        "suspend": str(found.spec.suspend).lower(),
+        "phase": status.phase.value if status.phase else "",
+        "last_schedule": formatting.age(status.last_schedule_time, now),
+        "next_schedule": (
+            f"in {formatting.duration(max((upcoming - now).total_seconds(), 0))}"
+            if upcoming
+            else ""
+        ),
+        "downloaded": str(status.videos.downloaded),
+        "known": str(status.videos.known),
+        "pruned": str(status.videos.pruned),
+        "age": created,
+        "reason": stalled.message if stalled and stalled.status == "True" else "",
+    }
+    return Row(
+        namespace=namespace,
+        name=name,
+        cells=cells,
+        finished=status.phase is SubscriptionPhase.FAILED,
     )

@@ -145,6 +145,7 @@ class SubscriptionController(controller.Controller[SubscriptionRecord]):
                     entries=self._entries.get(record.uid),
                     now=self.clock(),
                     missed_warning=self.missed_warning,
+                    stored_status=record.stored_status,
                 )
                 plan = transitions.decide(observation)
                 if plan.recheck_after is not None and plan.recheck_after > 0:
@@ -174,7 +175,7 @@ class SubscriptionController(controller.Controller[SubscriptionRecord]):
         old = record.status
         if old.phase == new.phase and old.conditions and old.conditions[0].message == problem:
             return
-        await self._patch(key, transitions.patch_of(old, new))
+        await self._patch(key, transitions.patch_of(record.stored_status, new))
         self._publish_phases()
         self._post(record, ("Warning", "InvalidSpec", problem))
 
@@ -235,7 +236,7 @@ class SubscriptionController(controller.Controller[SubscriptionRecord]):
             failed = any(e[1] == "ScanFailed" for e in plan.events)
             self.metrics.subscription_scans.labels(result="failed" if failed else "succeeded").inc()
             self._entries.pop(record.uid, None)
-        written = await self._patch(key, transitions.patch_of(old, plan.status))
+        written = await self._patch(key, transitions.patch_of(record.stored_status, plan.status))
         if written is not None and plan.status.phase != old.phase:
             self._publish_phases()
         return written

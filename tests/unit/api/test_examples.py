@@ -10,6 +10,7 @@ import yaml
 
 from videodl.api.playlist import VideoPlaylist
 from videodl.api.resource import KIND, VideoDownload
+from videodl.api.subscription import BACKLOG_NONE, VideoSubscription
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[3] / "docs" / "examples"
 REQUIRED = [
@@ -82,9 +83,18 @@ class TestExamples:
             *REQUIRED,
             "volume.yaml",
             "playlist.yaml",
+            "subscription.yaml",
         }
 
     def test_playlist_example_parses(self) -> None:
         """The playlist example holds VideoPlaylists the models accept."""
         found = [VideoPlaylist.from_object(d) for d in documents("playlist.yaml")]
         assert [p.name for p in found] == ["talks-2025", "two-clips"]
+
+    def test_subscription_example_parses(self) -> None:
+        """The subscription example holds a VideoSubscription the models accept."""
+        (found,) = [VideoSubscription.from_object(d) for d in documents("subscription.yaml")]
+        assert found.name == "example-channel"
+        assert found.spec.initial_backlog != BACKLOG_NONE
+        assert found.spec.retention.keep_last is not None
+        assert found.spec.template.output.persistent_volume_claim is not None

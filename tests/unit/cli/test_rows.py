@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from tests.unit.cli.objects import at, download
 
@@ -113,7 +114,11 @@ class TestKinds:
 
     def test_columns_are_cells_of_the_row(self) -> None:
         """Every column of a kind shows a cell its row function fills."""
-        samples = {kinds.DOWNLOADS.kind: download("x"), kinds.PLAYLISTS.kind: playlist_obj()}
+        samples = {
+            kinds.DOWNLOADS.kind: download("x"),
+            kinds.PLAYLISTS.kind: playlist_obj(),
+            kinds.SUBSCRIPTIONS.kind: subscription_obj(),
+        }
         for kind in kinds.KINDS:
             row = kind.row(samples[kind.kind], at(1))
             assert {c.key for c in kind.columns} <= set(row.cells)
@@ -148,3 +153,90 @@ def test_a_playlist_row_shows_counts_and_progress_never_children() -> None:
     assert not row.finished
     assert kinds.kind_named("vpl") is kinds.PLAYLISTS
     assert kinds.kind_named("VideoPlaylists") is kinds.PLAYLISTS
+
+
+def subscription_obj(**status: object) -> dict[str, Any]:
+    return {
+        "apiVersion": "videodl.dev/v1alpha1",
+        "kind": "VideoSubscription",
+        "metadata": {
+            "name": "example-channel",
+            "namespace": "media",
+            "creationTimestamp": "2025-12-01T00:00:00Z",
+        },
+        "spec": {
+            "url": "https://www.youtube.com/@example/videos",
+            "schedule": "0 */6 * * *",
+            "timeZone": "Europe/Berlin",
+        },
+        "status": {
+            "phase": "Scheduled",
+            "lastScheduleTime": "2025-12-31T23:00:00Z",
+            "nextScheduleTime": "2026-01-01T05:00:00Z",
+            "videos": {"known": 60, "downloads": 50, "downloaded": 49, "failed": 1, "pruned": 7},
+            **status,
+        },
+    }
+
+
+class TestSubscriptionRow:
+    def test_a_scheduled_subscription_shows_its_slots_and_counts(self) -> None:
+        """A row carries the schedule, both slots, the counts and the age; it never finishes."""
+        row = rows.subscription_row(subscription_obj(), at(0))
+        assert row.cells == {
+            "schedule": "0 */6 * * *",
+            "suspend": "false",
+            "phase": "Scheduled",
+            "last_schedule": "1h",
+            "next_schedule": "in 5h",
+            "downloaded": "49",
+            "known": "60",
+            "pruned": "7",
+            "age": "31d",
+            "reason": "",
+        }
+        assert (row.namespace, row.name, row.percent, row.finished) == (
+            "media",
+            "example-channel",
+            None,
+            False,
+        )
+
+    def test_a_failed_subscription_says_why(self) -> None:
+        """A Failed subscription's reason is its Stalled condition's message; it is finished."""
+        stalled = {
+            "type": "Stalled",
+            "status": "True",
+            "reason": "InvalidSpec",
+            "message": "spec.timeZone 'Europe/Nowhere' is not a time zone of the IANA database",
+            "lastTransitionTime": "2026-01-01T00:00:00Z",
+        }
+        obj = subscription_obj(phase="Failed", conditions=[stalled])
+        del obj["status"]["nextScheduleTime"]
+        row = rows.subscription_row(obj, at(0))
+        assert row.cells["reason"] == stalled["message"]
+        assert row.cells["next_schedule"] == ""
+        assert row.finished
+
+    def test_a_new_or_suspended_subscription_has_empty_slots(self) -> None:
+        """Without a status the slots are empty and the counts 0; suspend shows as true."""
+        obj = subscription_obj()
+        del obj["status"]
+        obj["spec"]["suspend"] = True
+        row = rows.subscription_row(obj, at(0))
+        assert (row.cells["phase"], row.cells["suspend"]) == ("", "true")
+        assert (row.cells["last_schedule"], row.cells["next_schedule"]) == ("", "")
+        assert row.cells["downloaded"] == "0"
+
+    def test_an_unreadable_subscription_still_gets_a_row(self) -> None:
+        """A subscription the models refuse shows as Invalid with the problem."""
+        obj = subscription_obj()
+        obj["spec"]["schedule"] = "61 * * * *"
+        row = rows.subscription_row(obj, at(0))
+        assert row.cells["phase"] == "Invalid"
+        assert "spec.schedule" in row.cells["reason"]
+
+    def test_every_word_names_the_subscriptions(self) -> None:
+        """The plural, singular and short name all name VideoSubscriptions."""
+        for word in ("videosubscriptions", "VideoSubscription", "vsub", "subscriptions"):
+            assert kinds.kind_named(word) is kinds.SUBSCRIPTIONS

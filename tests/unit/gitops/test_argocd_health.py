@@ -49,7 +49,10 @@ class TestHealthTestYaml:
         """resource_customizations/<group>/<Kind>/ holds health.lua and health_test.yaml."""
         (group_dir,) = argocd.CUSTOMIZATIONS.iterdir()
         kinds = sorted(kind_dir.name for kind_dir in group_dir.iterdir())
-        assert (group_dir.name, kinds) == ("videodl.dev", ["VideoDownload", "VideoPlaylist"])
+        assert (group_dir.name, kinds) == (
+            "videodl.dev",
+            ["VideoDownload", "VideoPlaylist", "VideoSubscription"],
+        )
         for kind_dir in group_dir.iterdir():
             names = {p.name for p in kind_dir.iterdir()}
             assert names == {"health.lua", "health_test.yaml", "testdata"}

@@ -4,7 +4,7 @@ A video once seen (downloaded, skipped as the initial backlog, or later pruned b
 retention) is never downloaded again by the same subscription, across operator restarts,
 scans being pruned and downloads being deleted. The ids are kept in the order they were
 first seen, as gzip-compressed compact JSON under one binary key: 10 000 video ids of a
-channel take well under a tenth of a ConfigMap's 1 MiB (see the unit test), and the
+channel take about an eighth of a ConfigMap's 1 MiB (see the unit test), and the
 ledger keeps the newest :data:`MAX_SEEN`, which the encoded form always fits.
 """
 

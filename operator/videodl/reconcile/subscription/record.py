@@ -50,6 +50,12 @@ class SubscriptionRecord:
         return VideoSubscription.from_object(json.loads(self.document))
 
     @property
+    def stored_status(self) -> dict[str, Any]:
+        """The status as the apiserver stores it."""
+        raw = json.loads(self.document).get("status")
+        return raw if isinstance(raw, dict) else {}
+
+    @property
     def status(self) -> VideoSubscriptionStatus:
         """The status parsed, or an empty one when it cannot be read."""
         raw = json.loads(self.document).get("status") or {}

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from videodl.api import schedule as schedules
@@ -83,10 +83,18 @@ class Observation:
     entries: tuple[str, tuple[Entry, ...]] | None
     now: datetime.datetime
     missed_warning: int = DEFAULT_MISSED_WARNING
+    #: The status as stored (None: as its model reads it).
+    stored_status: Mapping[str, Any] | None = None
 
     @property
     def status(self) -> VideoSubscriptionStatus:
         return self.subscription.status or VideoSubscriptionStatus()
+
+    @property
+    def stored(self) -> Mapping[str, Any]:
+        if self.stored_status is not None:
+            return self.stored_status
+        return status_json(self.status)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,9 +139,13 @@ def status_json(status: VideoSubscriptionStatus) -> dict[str, Any]:
     return status.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def patch_of(old: VideoSubscriptionStatus, new: VideoSubscriptionStatus) -> dict[str, Any]:
-    """``{"status": <merge diff>}``, or empty when nothing changed."""
-    diff = merge_diff(status_json(old), status_json(new))
+def patch_of(stored: Mapping[str, Any], new: VideoSubscriptionStatus) -> dict[str, Any]:
+    """``{"status": <merge diff>}`` from the status as stored, or empty when nothing changed.
+
+    The stored JSON, not its model, is the base: a count the model defaults to 0 is written
+    the first time rather than taken as already there.
+    """
+    diff = merge_diff(stored, status_json(new))
     return {"status": diff} if diff else {}
 
 
@@ -393,7 +405,7 @@ def decide(observation: Observation) -> Plan:
         )
     counts = _counts(observation, status, len(prune), 0)
     new = _settle(observation, status.model_copy(update={"videos": counts}))
-    changed = status_json(new) != status_json(observation.status)
+    changed = status_json(new) != observation.stored
     return Plan(
         status=new if changed else None,
         create_scan=start,

@@ -147,6 +147,17 @@ class TestChildren:
         assert plan.status.phase is PlaylistPhase.RUNNING
         assert (plan.status.entries, plan.status.selected) == (25, 20)
 
+    def test_dry_run_counts_and_creates_none(self) -> None:
+        """A dry run selects as usual, creates no child and ends Succeeded (Ready)."""
+        model = playlist(indexed(), maxItems=20, dryRun=True)
+        plan = transitions.decide(observe(model, entries=entries(25), found=25))
+        assert plan.create_children == ()
+        assert plan.status is not None
+        assert plan.status.phase is PlaylistPhase.SUCCEEDED
+        assert (plan.status.entries, plan.status.selected, plan.status.created) == (25, 20, 0)
+        assert plan.status.conditions[0].reason == "DryRun"
+        assert plan.status.conditions[0].status == "True"
+
     def test_restart_creates_only_the_missing(self) -> None:
         """Children that exist are never created again."""
         model = playlist(indexed(), maxItems=5)

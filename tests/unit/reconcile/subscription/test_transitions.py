@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from typing import Any
 
@@ -277,6 +278,16 @@ class TestRetentionAndHistory:
         )
         plan = transitions.decide(observe(sub, at_s=45, scans=scans))
         assert set(plan.delete_scans) == {scans[0].name, scans[1].name}
+
+    def test_counts_the_stored_status_lacks_are_written(self) -> None:
+        sub = self.applied()
+        stored = transitions.status_json(sub.status)
+        del stored["videos"]
+        observed = dataclasses.replace(observe(sub, at_s=45), stored_status=stored)
+        plan = transitions.decide(observed)
+        assert plan.status is not None
+        patch = transitions.patch_of(stored, plan.status)
+        assert patch["status"]["videos"]["downloads"] == 0
 
     def test_a_settled_subscription_writes_nothing(self) -> None:
         sub = self.applied()
