@@ -371,17 +371,19 @@ def prepare_namespace(cluster: local.LocalCluster, namespace: str, *, downloads:
         apply(cluster, [*testing.worker_rbac(namespace), claim])
 
 
-def operator_events(api: client.ApiClient, namespace: str, count: int) -> float:
-    """Events the operator posted about downloads, per download."""
+def operator_events(api: client.ApiClient, namespace: str) -> collections.Counter[str]:
+    """Events the operator posted about downloads, by reason."""
     core = client.CoreV1Api(api)
-    posted = 0
+    posted: collections.Counter[str] = collections.Counter()
     token = None
     while True:
         page = core.list_namespaced_event(namespace, limit=500, _continue=token)
-        posted += sum(1 for e in page.items if (e.source and e.source.component) == MANAGER)
+        posted.update(
+            str(e.reason) for e in page.items if (e.source and e.source.component) == MANAGER
+        )
         token = page.metadata._continue
         if not token:
-            return round(posted / count, 3)
+            return posted
 
 
 def operator_process(
@@ -412,12 +414,14 @@ def run_videodownloads(
     try:
         if args.single:
             figures["one_at_a_time"] = one_at_a_time(side, args.single)
-        before_events = operator_events(api, namespace, 1)
+        before_events = operator_events(api, namespace)
         figures["burst"] = burst(side, args.count)
-        after_events = operator_events(api, namespace, 1)
+        events = operator_events(api, namespace)
+        events.subtract(before_events)
         figures["burst"]["operator_events_per_download"] = round(
-            (after_events - before_events) / args.count, 3
+            sum(events.values()) / args.count, 3
         )
+        figures["burst"]["operator_events_by_reason"] = dict(+events)
         assert operator.popen is not None
         rss, cpu = proc_figures(operator.popen.pid)
         figures["burst"]["operator_peak_rss_mib"] = round(rss, 1)

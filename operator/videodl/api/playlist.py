@@ -11,25 +11,20 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     create_model,
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 
 from videodl.api import rules
-from videodl.api._base import SpecModel, StatusModel, plain
-from videodl.api.errors import InvalidVideoDownloadError, describe_errors
-from videodl.api.resource import API_VERSION
+from videodl.api._base import SpecModel, StatusModel
+from videodl.api.kind import KindObject
 from videodl.api.rules import Rule
 from videodl.api.spec import URL_MAX_LENGTH, URL_RULES, DeletionPolicy, VideoDownloadSpec
 from videodl.api.status import Condition, NonNegativeInt
@@ -461,29 +456,9 @@ class VideoPlaylistStatus(StatusModel):
     )
 
 
-class VideoPlaylist(BaseModel):
+class VideoPlaylist(KindObject):
     """A VideoPlaylist object: metadata as Kubernetes gives it, typed spec and status."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-    api_version: str = Field(default=API_VERSION)
     kind: str = Field(default=KIND)
-    metadata: dict[str, Any] = Field(default_factory=dict)
     spec: VideoPlaylistSpec
     status: VideoPlaylistStatus | None = None
-
-    @classmethod
-    def from_object(cls, obj: Mapping[str, Any]) -> VideoPlaylist:
-        """Parse a raw object; raises ``InvalidVideoDownloadError`` naming every bad field."""
-        try:
-            return cls.model_validate(plain(obj))
-        except ValidationError as exc:
-            raise InvalidVideoDownloadError(describe_errors(exc)) from None
-
-    @property
-    def name(self) -> str:
-        return str(self.metadata.get("name", ""))
-
-    @property
-    def namespace(self) -> str:
-        return str(self.metadata.get("namespace", ""))

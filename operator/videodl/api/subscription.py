@@ -13,27 +13,22 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
 from typing import Annotated, Any, Final
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     WithJsonSchema,
     field_validator,
 )
-from pydantic.alias_generators import to_camel
 
 from videodl.api import rules
 from videodl.api import schedule as schedules
-from videodl.api._base import SpecModel, StatusModel, plain
-from videodl.api.errors import InvalidVideoDownloadError, describe_errors
+from videodl.api._base import SpecModel, StatusModel
+from videodl.api.kind import KindObject
 from videodl.api.playlist import FILTER_RULES, MAX_ITEMS_CAP, EntryFilters, VideoDownloadTemplate
-from videodl.api.resource import API_VERSION
 from videodl.api.rules import Rule
 from videodl.api.spec import URL_MAX_LENGTH, URL_RULES, VideoDownloadSpec
 from videodl.api.status import Condition, NonNegativeInt
@@ -387,33 +382,9 @@ class VideoSubscriptionStatus(StatusModel):
     )
 
 
-class VideoSubscription(BaseModel):
+class VideoSubscription(KindObject):
     """A VideoSubscription object: metadata as Kubernetes gives it, typed spec and status."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-    api_version: str = Field(default=API_VERSION)
     kind: str = Field(default=KIND)
-    metadata: dict[str, Any] = Field(default_factory=dict)
     spec: VideoSubscriptionSpec
     status: VideoSubscriptionStatus | None = None
-
-    @classmethod
-    def from_object(cls, obj: Mapping[str, Any]) -> VideoSubscription:
-        """Parse a raw object; raises ``InvalidVideoDownloadError`` naming every bad field."""
-        try:
-            return cls.model_validate(plain(obj))
-        except ValidationError as exc:
-            raise InvalidVideoDownloadError(describe_errors(exc)) from None
-
-    @property
-    def name(self) -> str:
-        return str(self.metadata.get("name", ""))
-
-    @property
-    def namespace(self) -> str:
-        return str(self.metadata.get("namespace", ""))
-
-    @property
-    def uid(self) -> str:
-        return str(self.metadata.get("uid", ""))

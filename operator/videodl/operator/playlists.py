@@ -19,14 +19,13 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
-import secrets
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from videodl.api import playlist as playlist_api
 from videodl.api.playlist import VideoPlaylist, VideoPlaylistStatus
-from videodl.api.resource import API_VERSION, GROUP, VERSION
+from videodl.api.resource import GROUP, VERSION
 from videodl.kube import controller
 from videodl.kube.cache import Key, OwnedStore
 from videodl.kube.client import (
@@ -38,8 +37,8 @@ from videodl.kube.client import (
     Resource,
     core_path,
 )
-from videodl.kube.events import InvolvedObject, event_object
 from videodl.operator.metrics import Metrics
+from videodl.operator.posting import EventPoster
 from videodl.operator.settings import Settings
 from videodl.reconcile.download.gate import AdmissionGate, Candidate
 from videodl.reconcile.download.podview import PodView
@@ -95,8 +94,9 @@ class PlaylistController(controller.Controller[PlaylistRecord]):
         self._entries: dict[str, tuple[int, int, tuple[Entry, ...]]] = {}
         #: When each playlist's status was last written (monotonic seconds).
         self._written: dict[Key, float] = {}
-        #: Events being posted (kept referenced until they are done).
-        self._pending_events: set[asyncio.Task[None]] = set()
+        self.poster = EventPoster(
+            events, kind=playlist_api.KIND, instance=settings.instance, clock=clock
+        )
 
     # --- the view -------------------------------------------------------------------------
 
@@ -191,7 +191,7 @@ class PlaylistController(controller.Controller[PlaylistRecord]):
         if old.phase == new.phase and old.conditions and old.conditions[0].message == problem:
             return
         await self._patch(key, transitions.patch_of(old, new))
-        self._post(record, ("Warning", "InvalidSpec", problem))
+        self.poster.post(record, ("Warning", "InvalidSpec", problem))
 
     async def _patch(self, key: Key, patch: Mapping[str, Any]) -> PlaylistRecord | None:
         if not patch:
@@ -247,7 +247,7 @@ class PlaylistController(controller.Controller[PlaylistRecord]):
             await self._suspend_children(key[0], plan.suspend_children, suspend=plan.suspend)
             wrote = True
         if plan.event is not None and plan.status is not None and wrote:
-            self._post(current, plan.event)
+            self.poster.post(current, plan.event)
         return wrote
 
     def _publish_phases(self) -> None:
@@ -283,7 +283,7 @@ class PlaylistController(controller.Controller[PlaylistRecord]):
             new = transitions.blocked(observation, start, verdict.reason, verdict.message)
             await self._patch(key, transitions.patch_of(observation.status, new))
             if observation.status.phase != new.phase:
-                self._post(record, ("Normal", verdict.reason, verdict.message))
+                self.poster.post(record, ("Normal", verdict.reason, verdict.message))
             self.queue.add_after(key, _BLOCKED_RETRY_SECONDS)
             return False
         new = transitions.started(observation, start)
@@ -291,7 +291,7 @@ class PlaylistController(controller.Controller[PlaylistRecord]):
         if written is None:
             return False
         if observation.status.phase != new.phase:
-            self._post(written, ("Normal", "Indexing", new.conditions[0].message))
+            self.poster.post(written, ("Normal", "Indexing", new.conditions[0].message))
         await self._create_indexer(written, model, start)
         return True
 
@@ -425,34 +425,3 @@ class PlaylistController(controller.Controller[PlaylistRecord]):
             self.children.put(ChildView.from_object(body))
 
         await asyncio.gather(*(patch(name) for name in names))
-
-    # --- Events ---------------------------------------------------------------------------
-
-    def _post(self, record: PlaylistRecord, event: tuple[str, str, str]) -> None:
-        kind, reason, message = event
-        involved = InvolvedObject(
-            api_version=API_VERSION,
-            kind=playlist_api.KIND,
-            namespace=record.namespace,
-            name=record.name,
-            uid=record.uid,
-            resource_version=record.resource_version,
-        )
-        body = event_object(
-            involved,
-            type_=kind,
-            reason=reason,
-            message=message,
-            now=self.clock(),
-            instance=self.settings.instance,
-            suffix=secrets.token_hex(8),
-        )
-        task = asyncio.get_running_loop().create_task(self._send(record.namespace, body))
-        self._pending_events.add(task)
-        task.add_done_callback(self._pending_events.discard)
-
-    async def _send(self, namespace: str, body: Mapping[str, Any]) -> None:
-        try:
-            await self.events.create_event(namespace, body)
-        except ApiError as exc:
-            logger.debug("event %s not posted: %s", body.get("reason"), exc)

@@ -16,12 +16,11 @@ import asyncio
 import dataclasses
 import datetime
 import logging
-import secrets
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from videodl.api import subscription as subscription_api
-from videodl.api.resource import API_VERSION, GROUP, VERSION
+from videodl.api.resource import GROUP, VERSION
 from videodl.api.subscription import VideoSubscription
 from videodl.kube import controller
 from videodl.kube.cache import Key, OwnedStore
@@ -34,9 +33,9 @@ from videodl.kube.client import (
     Resource,
     core_path,
 )
-from videodl.kube.events import InvolvedObject, event_object
 from videodl.operator.metrics import Metrics
 from videodl.operator.playlists import VIDEOPLAYLISTS
+from videodl.operator.posting import EventPoster
 from videodl.operator.settings import Settings
 from videodl.reconcile.playlist import naming as playlist_naming
 from videodl.reconcile.subscription import ledger, manifests, naming, transitions
@@ -90,7 +89,9 @@ class SubscriptionController(controller.Controller[SubscriptionRecord]):
         self._ledgers: dict[str, Ledger] = {}
         #: The entries of the scan being taken, by subscription uid.
         self._entries: dict[str, tuple[str, tuple[Entry, ...]]] = {}
-        self._pending_events: set[asyncio.Task[None]] = set()
+        self.poster = EventPoster(
+            events, kind=subscription_api.KIND, instance=settings.instance, clock=clock
+        )
 
     # --- the view -------------------------------------------------------------------------
 
@@ -177,7 +178,7 @@ class SubscriptionController(controller.Controller[SubscriptionRecord]):
             return
         await self._patch(key, transitions.patch_of(record.stored_status, new))
         self._publish_phases()
-        self._post(record, ("Warning", "InvalidSpec", problem))
+        self.poster.post(record, ("Warning", "InvalidSpec", problem))
 
     async def _patch(self, key: Key, patch: Mapping[str, Any]) -> SubscriptionRecord | None:
         if not patch:
@@ -221,7 +222,7 @@ class SubscriptionController(controller.Controller[SubscriptionRecord]):
                 return
             record = written
         for event in plan.events:
-            self._post(record, event)
+            self.poster.post(record, event)
 
     async def _write_status(
         self,
@@ -376,34 +377,3 @@ class SubscriptionController(controller.Controller[SubscriptionRecord]):
                 return False
             raise
         return True
-
-    # --- Events ---------------------------------------------------------------------------
-
-    def _post(self, record: SubscriptionRecord, event: tuple[str, str, str]) -> None:
-        kind, reason, message = event
-        involved = InvolvedObject(
-            api_version=API_VERSION,
-            kind=subscription_api.KIND,
-            namespace=record.namespace,
-            name=record.name,
-            uid=record.uid,
-            resource_version=record.resource_version,
-        )
-        body = event_object(
-            involved,
-            type_=kind,
-            reason=reason,
-            message=message,
-            now=self.clock(),
-            instance=self.settings.instance,
-            suffix=secrets.token_hex(8),
-        )
-        task = asyncio.get_running_loop().create_task(self._send(record.namespace, body))
-        self._pending_events.add(task)
-        task.add_done_callback(self._pending_events.discard)
-
-    async def _send(self, namespace: str, body: Mapping[str, Any]) -> None:
-        try:
-            await self.events.create_event(namespace, body)
-        except ApiError as exc:
-            logger.debug("event %s not posted: %s", body.get("reason"), exc)

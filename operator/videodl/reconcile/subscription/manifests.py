@@ -16,6 +16,7 @@ from videodl.api.playlist import KIND as PLAYLIST_KIND
 from videodl.api.playlist import MAX_ITEMS_CAP
 from videodl.api.resource import API_VERSION, MANAGER
 from videodl.api.subscription import KIND, VideoSubscription
+from videodl.core.times import format_time
 from videodl.reconcile.download import naming as download_naming
 from videodl.reconcile.playlist import naming as playlist_naming
 from videodl.reconcile.subscription import ledger, naming
@@ -70,11 +71,7 @@ def scan(subscription: VideoSubscription, name: str, slot: datetime.datetime) ->
             "name": name,
             "namespace": subscription.namespace,
             "labels": _labels(subscription),
-            "annotations": {
-                naming.ANNOTATION_SLOT: slot.astimezone(datetime.UTC)
-                .isoformat()
-                .replace("+00:00", "Z")
-            },
+            "annotations": {naming.ANNOTATION_SLOT: format_time(slot)},
             "ownerReferences": [owner_reference(subscription)],
         },
         "spec": playlist_spec,

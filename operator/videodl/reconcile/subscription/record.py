@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from videodl.api.errors import InvalidVideoDownloadError
 from videodl.api.subscription import VideoSubscription, VideoSubscriptionStatus
+from videodl.core.times import parse_time
 
 __all__ = ["SubscriptionRecord", "record_of"]
 
@@ -66,12 +67,7 @@ class SubscriptionRecord:
 
 
 def _created(value: object) -> datetime.datetime:
-    if isinstance(value, str):
-        try:
-            return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            pass
-    return datetime.datetime.now(datetime.UTC)
+    return parse_time(value) or datetime.datetime.now(datetime.UTC)
 
 
 def record_of(body: Mapping[str, Any]) -> SubscriptionRecord:

@@ -34,7 +34,7 @@ from videodl.api.subscription import (
     VideoSubscription,
     VideoSubscriptionStatus,
 )
-from videodl.core import conditions
+from videodl.core import conditions, times
 from videodl.reconcile.download.patches import merge_diff
 from videodl.reconcile.subscription import intake, naming, retention
 from videodl.reconcile.subscription.ledger import Ledger
@@ -181,7 +181,7 @@ def invalid(observation: Observation, problem: str) -> VideoSubscriptionStatus:
 
 
 def _stamp(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+    return times.format_time(moment)
 
 
 def _pending_scans(observation: Observation) -> list[ScanView]:

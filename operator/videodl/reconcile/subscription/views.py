@@ -13,6 +13,7 @@ from typing import Any
 from videodl.api.playlist import PlaylistPhase
 from videodl.api.status import Phase
 from videodl.api.subscription import KIND, LABEL_PINNED
+from videodl.core.times import parse_time
 from videodl.reconcile.playlist import naming as playlist_naming
 from videodl.reconcile.subscription import naming
 
@@ -25,16 +26,6 @@ def owner_uid(metadata: Mapping[str, Any]) -> str | None:
         if ref.get("controller") and ref.get("kind") == KIND and ref.get("uid"):
             return str(ref["uid"])
     return None
-
-
-def _time(value: object) -> datetime.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -65,7 +56,7 @@ class ScanView:
             uid=str(metadata.get("uid", "")),
             resource_version=metadata.get("resourceVersion"),
             owner_uid=owner_uid(metadata),
-            slot=_time((metadata.get("annotations") or {}).get(naming.ANNOTATION_SLOT)),
+            slot=parse_time((metadata.get("annotations") or {}).get(naming.ANNOTATION_SLOT)),
             phase=phase,
             indexed=status.get("indexedRun") is not None
             and status.get("indexedRun") == status.get("indexRun"),
@@ -122,8 +113,8 @@ class DownloadView:
             phase=phase,
             pinned=str(labels.get(LABEL_PINNED, "")).lower() == "true",
             upload_date=str(upload) if upload else None,
-            created=_time(metadata.get("creationTimestamp")),
-            completed=_time(status.get("completionTime")),
+            created=parse_time(metadata.get("creationTimestamp")),
+            completed=parse_time(status.get("completionTime")),
             deleting=metadata.get("deletionTimestamp") is not None,
         )
 
