@@ -110,7 +110,12 @@ specs: st.SearchStrategy[dict[str, Any]] = st.fixed_dictionaries(
             {
                 "secretRef": st.fixed_dictionaries(
                     {"name": _NAME},
-                    optional={"key": st.from_regex(r"[-._a-zA-Z0-9]{1,30}", fullmatch=True)},
+                    optional={
+                        # A Secret key, never "." or one starting with "..".
+                        "key": st.from_regex(r"[-._a-zA-Z0-9]{1,30}", fullmatch=True).filter(
+                            lambda key: key != "." and not key.startswith("..")
+                        )
+                    },
                 )
             }
         ),
