@@ -371,16 +371,22 @@ def prepare_namespace(cluster: local.LocalCluster, namespace: str, *, downloads:
         apply(cluster, [*testing.worker_rbac(namespace), claim])
 
 
-def operator_events(api: client.ApiClient, namespace: str) -> collections.Counter[str]:
-    """Events the operator posted about downloads, by reason."""
+def operator_events(
+    api: client.ApiClient, namespace: str, samples: dict[str, str] | None = None
+) -> collections.Counter[str]:
+    """Events the operator posted about downloads, by reason; ``samples`` gets a message of
+    each reason other than the two every download posts."""
     core = client.CoreV1Api(api)
     posted: collections.Counter[str] = collections.Counter()
     token = None
     while True:
         page = core.list_namespaced_event(namespace, limit=500, _continue=token)
-        posted.update(
-            str(e.reason) for e in page.items if (e.source and e.source.component) == MANAGER
-        )
+        for event in page.items:
+            if (event.source and event.source.component) != MANAGER:
+                continue
+            posted[str(event.reason)] += 1
+            if samples is not None and event.reason not in ("Started", "Succeeded"):
+                samples.setdefault(str(event.reason), str(event.message))
         token = page.metadata._continue
         if not token:
             return posted
@@ -416,12 +422,14 @@ def run_videodownloads(
             figures["one_at_a_time"] = one_at_a_time(side, args.single)
         before_events = operator_events(api, namespace)
         figures["burst"] = burst(side, args.count)
-        events = operator_events(api, namespace)
+        samples: dict[str, str] = {}
+        events = operator_events(api, namespace, samples)
         events.subtract(before_events)
         figures["burst"]["operator_events_per_download"] = round(
             sum(events.values()) / args.count, 3
         )
         figures["burst"]["operator_events_by_reason"] = dict(+events)
+        figures["burst"]["operator_event_samples"] = samples
         assert operator.popen is not None
         rss, cpu = proc_figures(operator.popen.pid)
         figures["burst"]["operator_peak_rss_mib"] = round(rss, 1)

@@ -107,15 +107,25 @@ class DownloadController(controller.Controller[DownloadRecord]):
             shared = deletion.owned_elsewhere(
                 model, (o for o in others if o is not None), self.settings.worker
             )
+        pods = tuple(self.pods.of(record.uid))
         return Observation(
             download=model,
             uid=record.uid,
-            pods=tuple(self.pods.of(record.uid)),
+            pods=pods,
+            # Only a Pod the scheduler cannot place needs to know (see reconcile.startup).
+            others_running=any(p.unschedulable for p in pods) and self._others_running(record.uid),
             now=self.clock(),
             settings=self.settings.worker,
             backoff_jitter=self.settings.admission.backoff_jitter,
             shared_paths=shared,
         )
+
+    def _others_running(self, uid: str) -> bool:
+        for key in self.pods.known():
+            view = self.pods.get(key)
+            if view is not None and view.phase == "Running" and view.owner_uid != uid:
+                return True
+        return False
 
     # --- reconcile and admission ----------------------------------------------------------
 

@@ -8,7 +8,7 @@ import datetime
 from typing import Any
 
 from tests.unit.operator.fakes import FakeGate, FakeKube, FakeRecorder
-from tests.unit.reconcile.download.builders import T0, download, success_message
+from tests.unit.reconcile.download.builders import T0, download, pod_object, success_message
 
 from videodl.api.status import Phase
 from videodl.kube.client import ApiError
@@ -305,3 +305,25 @@ class TestPriorityChange:
             return started
 
         assert asyncio.run(scenario()) == ["a", "c", "b"]
+
+
+def test_an_unschedulable_pod_learns_whether_other_workers_run() -> None:
+    """Nodes full while other workers run will have room; the observation says so."""
+    h = Harness()
+    h.controller.observe(download("waiting", uid="u-wait"), deleted=False)
+    unplaced = pod_object("waiting-1", owner="waiting", owner_uid="u-wait", phase="Pending")
+    unplaced["status"]["conditions"] = [
+        {
+            "type": "PodScheduled",
+            "status": "False",
+            "reason": "Unschedulable",
+            "message": "0/1 nodes are available: 1 Insufficient cpu.",
+        }
+    ]
+    h.controller.observe_pod(unplaced, deleted=False)
+    record = h.controller.objects.get(("media", "waiting"))
+    assert record is not None
+    assert h.controller._observation(record).others_running is False
+    running = pod_object("other-1", owner="other", owner_uid="u-other", phase="Running")
+    h.controller.observe_pod(running, deleted=False)
+    assert h.controller._observation(record).others_running is True

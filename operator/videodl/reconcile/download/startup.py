@@ -12,8 +12,9 @@ tries again later without using an attempt.
 Each problem says how long after the Pod's creation to act on it: at once for a missing
 object or an image that cannot be pulled; after a grace period when no node fits, since
 the scheduler first reports a Pod that will preempt lower priorities as unschedulable (and
-only after ``stuck_after_seconds`` when the nodes are merely full of Pods, which a burst
-of downloads fills and their ends empty);
+only after ``stuck_after_seconds`` when the nodes are merely full, of Pods or of their
+resource requests, while other worker Pods run: a burst of downloads fills them and their
+ends empty them);
 and after ``stuck_after_seconds`` when the Pod merely waits with no reason given (some
 kubelets tell why only in Events), the message then naming what the Pod needs.
 """
@@ -30,8 +31,9 @@ from videodl.reconcile.download.podview import PodView
 
 __all__ = ["StartupProblem", "StartupReason", "diagnose"]
 
-#: A scheduler reason "<n> Too many pods": the node runs as many Pods as it may.
-_POD_COUNT: Final = re.compile(r"\d+ Too many pods")
+#: Scheduler reasons of nodes at capacity: "<n> Too many pods" (the node runs as many Pods
+#: as it may) and "<n> Insufficient <resource>" (the requests of its Pods fill it).
+_CAPACITY: Final = re.compile(r"\d+ (Too many pods|Insufficient [\w./-]+)")
 _NOT_FOUND: Final = re.compile(r'(secret|configmap|persistentvolumeclaim)s? "([^"]+)" not found')
 _IMAGE_REASONS: Final = frozenset(
     {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
@@ -90,17 +92,15 @@ def _missing(kind: str, name: str, download: VideoDownload, pod: str) -> Startup
     )
 
 
-def _only_pod_count(message: str) -> bool:
-    """Whether the scheduler's only reason is nodes at their Pod capacity.
+def _only_capacity(message: str) -> bool:
+    """Whether the scheduler's only reasons are nodes at capacity (Pod count or resources).
 
-    The scheduler appends what preemption found (``preemption: 0/1 nodes are available: 1
-    No preemption victims found for incoming pod.``); only the filters' reasons before it
-    say why the Pod does not fit.
+    The scheduler's reasons are the first sentence after "nodes are available:"; what it
+    appends (``no new claims to deallocate``, ``preemption: ...``) is not a reason of its own.
     """
-    filters, _, _ = message.partition("preemption:")
-    _, _, reasons = filters.partition("available:")
-    found = [r.strip() for r in reasons.replace(".", ",").split(",") if r.strip()]
-    return bool(found) and all(_POD_COUNT.fullmatch(r) for r in found)
+    _, _, after = message.partition("available:")
+    reasons = [r.strip() for r in after.partition(".")[0].split(",") if r.strip()]
+    return bool(reasons) and all(_CAPACITY.fullmatch(r) for r in reasons)
 
 
 def _needs(download: VideoDownload, claim: str | None) -> str:
@@ -118,6 +118,7 @@ def diagnose(
     claim: str | None,
     unschedulable_grace_seconds: float,
     stuck_after_seconds: float,
+    others_running: bool = False,
 ) -> StartupProblem | None:
     """Why ``pod`` has not started, or None once it runs or ended."""
     # Phase Running means every container was created and one runs or starts.
@@ -129,9 +130,9 @@ def diagnose(
     if found is not None:
         return _missing(found[1], found[2], download, pod.name)
     if pod.unschedulable is not None:
-        # Nodes that are full only because of their Pod count place the Pod as soon as other
-        # Pods end, as they do for a burst of Jobs: giving its place up would only churn.
-        full = _only_pod_count(pod.unschedulable)
+        # Nodes that are merely full, while other workers run, place the Pod as soon as
+        # those end, as they do for a burst of Jobs: giving its place up would only churn.
+        full = _only_capacity(pod.unschedulable) and others_running
         return StartupProblem(
             StartupReason.UNSCHEDULABLE,
             f"no node can run worker Pod {pod.name}: {pod.unschedulable} "

@@ -57,13 +57,16 @@ def pending(
     return PodView.from_pod(body)
 
 
-def diagnose(view: PodView, spec: dict[str, Any] | None = None) -> startup.StartupProblem | None:
+def diagnose(
+    view: PodView, spec: dict[str, Any] | None = None, *, others_running: bool = False
+) -> startup.StartupProblem | None:
     return startup.diagnose(
         view,
         VideoDownload.from_object(download(spec=spec)),
         claim="media",
         unschedulable_grace_seconds=30,
         stuck_after_seconds=300,
+        others_running=others_running,
     )
 
 
@@ -228,7 +231,9 @@ class TestBlockedPlan:
 class TestFullNodes:
     def test_nodes_full_of_pods_wait_as_long_as_a_silent_start(self) -> None:
         """A burst fills the nodes' Pod capacity; the Pods are placed as others end."""
-        problem = diagnose(pending(unschedulable="0/1 nodes are available: 1 Too many pods."))
+        problem = diagnose(
+            pending(unschedulable="0/1 nodes are available: 1 Too many pods."), others_running=True
+        )
         assert problem is not None
         assert problem.reason == StartupReason.UNSCHEDULABLE
         assert problem.act_after_seconds == 300
@@ -239,21 +244,55 @@ class TestFullNodes:
             "0/1 nodes are available: 1 Too many pods. preemption: 0/1 nodes are available: "
             "1 No preemption victims found for incoming pod."
         )
-        problem = diagnose(pending(unschedulable=message))
+        problem = diagnose(pending(unschedulable=message), others_running=True)
         assert problem is not None
         assert problem.act_after_seconds == 300
 
+    def test_nodes_full_of_requests_wait_too(self) -> None:
+        """A burst of Pods with CPU requests fills the nodes' CPU: also capacity."""
+        message = (
+            "0/1 nodes are available: 1 Insufficient cpu. no new claims to deallocate, "
+            "preemption: not eligible due to preemptionPolicy=Never."
+        )
+        problem = diagnose(pending(unschedulable=message), others_running=True)
+        assert problem is not None
+        assert problem.act_after_seconds == 300
+        both = "0/2 nodes are available: 1 Insufficient memory, 1 Too many pods."
+        full = diagnose(pending(unschedulable=both), others_running=True)
+        assert full is not None
+        assert full.act_after_seconds == 300
+
+    def test_full_nodes_without_other_workers_keep_the_grace_period(self) -> None:
+        """Nothing of ours will end and make room: the request may never fit."""
+        message = "0/1 nodes are available: 1 Insufficient cpu."
+        problem = diagnose(pending(unschedulable=message), others_running=False)
+        assert problem is not None
+        assert problem.act_after_seconds == 30
+
+    def test_placement_reasons_keep_the_grace_period(self) -> None:
+        message = (
+            "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint "
+            "{dedicated: gpu}. preemption: 0/2 nodes are available: 2 Preemption is not "
+            "helpful for scheduling."
+        )
+        problem = diagnose(pending(unschedulable=message), others_running=True)
+        assert problem is not None
+        assert problem.act_after_seconds == 30
+
     def test_other_reasons_before_preemption_keep_the_grace_period(self) -> None:
         message = (
-            "0/2 nodes are available: 1 Too many pods, 1 Insufficient cpu. preemption: 0/2 "
-            "nodes are available: 2 No preemption victims found for incoming pod."
+            "0/2 nodes are available: 1 Too many pods, 1 node(s) didn't match Pod's node "
+            "affinity/selector. preemption: 0/2 nodes are available: 2 No preemption victims "
+            "found for incoming pod."
         )
-        problem = diagnose(pending(unschedulable=message))
+        problem = diagnose(pending(unschedulable=message), others_running=True)
         assert problem is not None
         assert problem.act_after_seconds == 30
 
     def test_any_other_reason_keeps_the_grace_period(self) -> None:
-        message = "0/2 nodes are available: 1 Too many pods, 1 Insufficient cpu."
-        problem = diagnose(pending(unschedulable=message))
+        message = (
+            "0/2 nodes are available: 1 Too many pods, 1 node(s) had volume node affinity conflict."
+        )
+        problem = diagnose(pending(unschedulable=message), others_running=True)
         assert problem is not None
         assert problem.act_after_seconds == 30
