@@ -82,6 +82,8 @@ class DownloadController(controller.Controller[DownloadRecord]):
         self.clock = clock
         #: The worker and cleanup Pods, by the uid of the download owning them.
         self.pods: OwnedStore[PodView] = OwnedStore()
+        #: Keys of the worker Pods seen running, for a quick "do other workers run?".
+        self._running_pods: set[Key] = set()
 
     # --- the view -------------------------------------------------------------------------
 
@@ -89,6 +91,12 @@ class DownloadController(controller.Controller[DownloadRecord]):
         """Take a watched Pod into the view; returns the key of the download owning it."""
         view = PodView.from_pod(body)
         self.pods.put(view, deleted=deleted)
+        key = (view.namespace, view.name)
+        current = self.pods.get(key)
+        if current is not None and current.phase == "Running":
+            self._running_pods.add(key)
+        else:
+            self._running_pods.discard(key)
         if view.owner_name is None:
             return None
         return view.namespace, view.owner_name
@@ -121,9 +129,13 @@ class DownloadController(controller.Controller[DownloadRecord]):
         )
 
     def _others_running(self, uid: str) -> bool:
-        for key in self.pods.known():
+        """Whether a worker Pod of another download runs (the set holds only running ones,
+        at most what the nodes fit; a view forgotten since is dropped here)."""
+        for key in list(self._running_pods):
             view = self.pods.get(key)
-            if view is not None and view.phase == "Running" and view.owner_uid != uid:
+            if view is None or view.phase != "Running":
+                self._running_pods.discard(key)
+            elif view.owner_uid != uid:
                 return True
         return False
 

@@ -327,3 +327,7 @@ def test_an_unschedulable_pod_learns_whether_other_workers_run() -> None:
     running = pod_object("other-1", owner="other", owner_uid="u-other", phase="Running")
     h.controller.observe_pod(running, deleted=False)
     assert h.controller._observation(record).others_running is True
+    finished = pod_object("other-1", owner="other", owner_uid="u-other", phase="Succeeded")
+    finished["metadata"]["resourceVersion"] = "300"
+    h.controller.observe_pod(finished, deleted=False)
+    assert h.controller._observation(record).others_running is False
