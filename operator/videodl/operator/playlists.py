@@ -83,7 +83,6 @@ class PlaylistController(controller.Controller[PlaylistRecord]):
             kube=kube, resource=VIDEOPLAYLISTS, read=record_of, errors=metrics.reconcile_errors
         )
         self.settings = settings
-        self.events = events
         self.metrics = metrics
         self.gate = gate
         self.indexer = indexer

@@ -79,7 +79,6 @@ class SubscriptionController(controller.Controller[SubscriptionRecord]):
             errors=metrics.reconcile_errors,
         )
         self.settings = settings
-        self.events = events
         self.metrics = metrics
         self.missed_warning = missed_warning
         self.clock = clock
