@@ -134,7 +134,7 @@ class TestS3:
         )
         bed.wait("the worker Pod to be gone", lambda: not [
             p for p in bed.worker_pods("big") if p["metadata"]["name"] == first["metadata"]["name"]
-        ], 60)  # fmt: skip
+        ], 180)  # fmt: skip
         assert "large.mp4" not in s3_server.keys(BUCKET)
         done = bed.wait_phase("big", "Succeeded", timeout=300)
         (entry,) = done["status"]["result"]["files"]
