@@ -31,11 +31,12 @@ from videodl.api.playlist import (
     VideoPlaylist,
     VideoPlaylistStatus,
 )
-from videodl.api.status import Condition, Failure, FailureClass, Phase
-from videodl.core import backoff, conditions
+from videodl.api.status import Failure, FailureClass, Phase
+from videodl.core import backoff
 from videodl.reconcile.download import outcome
 from videodl.reconcile.download.patches import merge_diff
 from videodl.reconcile.download.podview import PodView
+from videodl.reconcile.phased import with_phase
 from videodl.reconcile.playlist import naming, selection
 from videodl.reconcile.playlist.children import ChildView, summarize
 from videodl.reconcile.playlist.settings import IndexerSettings
@@ -148,21 +149,14 @@ def _with_phase(
     reason: str,
     message: str,
 ) -> VideoPlaylistStatus:
-    previous = [c.model_dump(mode="json", by_alias=True) for c in status.conditions]
-    computed = conditions.compute(
-        phase=CONDITION_PHASE[phase],
+    return with_phase(
+        status,
+        phase=phase,
+        shares=CONDITION_PHASE[phase],
         reason=reason,
         message=message,
         generation=observation.generation,
         now=observation.now,
-        previous=previous,
-    )
-    return status.model_copy(
-        update={
-            "phase": phase,
-            "observed_generation": observation.generation,
-            "conditions": [Condition.model_validate(c) for c in computed],
-        }
     )
 
 

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from videodl.api import schedule as schedules
-from videodl.api.status import Condition, Phase
+from videodl.api.status import Phase
 from videodl.api.subscription import (
     ConcurrencyPolicy,
     SubscriptionPhase,
@@ -34,8 +34,9 @@ from videodl.api.subscription import (
     VideoSubscription,
     VideoSubscriptionStatus,
 )
-from videodl.core import conditions, times
+from videodl.core import times
 from videodl.reconcile.download.patches import merge_diff
+from videodl.reconcile.phased import with_phase
 from videodl.reconcile.subscription import intake, naming, retention
 from videodl.reconcile.subscription.ledger import Ledger
 from videodl.reconcile.subscription.views import DownloadView, ScanView
@@ -156,21 +157,14 @@ def _with_phase(
     reason: str,
     message: str,
 ) -> VideoSubscriptionStatus:
-    previous = [c.model_dump(mode="json", by_alias=True) for c in status.conditions]
-    computed = conditions.compute(
-        phase=CONDITION_PHASE[phase],
+    return with_phase(
+        status,
+        phase=phase,
+        shares=CONDITION_PHASE[phase],
         reason=reason,
         message=message,
         generation=observation.generation,
         now=observation.now,
-        previous=previous,
-    )
-    return status.model_copy(
-        update={
-            "phase": phase,
-            "observed_generation": observation.generation,
-            "conditions": [Condition.model_validate(c) for c in computed],
-        }
     )
 
 
