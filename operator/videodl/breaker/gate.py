@@ -14,6 +14,7 @@ the announcements of transitions, are :class:`~videodl.breaker.shared.SharedStat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import logging
 import random
@@ -79,6 +80,7 @@ class BreakerGate:
         )
         self._rejections: set[tuple[str, str, str]] = set()
         self._sites: dict[str, str] = {}
+        self._finding: set[asyncio.Task[None]] = set()
 
     @classmethod
     def from_settings(
@@ -113,6 +115,8 @@ class BreakerGate:
 
     async def stop(self) -> None:
         """Stop the watch and wait for Events still being posted."""
+        for task in list(self._finding):
+            task.cancel()
         await self._shared.stop()
 
     async def drain(self) -> None:
@@ -127,6 +131,11 @@ class BreakerGate:
 
     async def consider(self, candidate: Candidate) -> Verdict:
         """Allow, or deny while the candidate's site is open or its probe slots are taken."""
+        if candidate.url not in self._sites and self._shared.every_site_closed():
+            # Its site is closed, whichever it is: admit now, and find the site (which takes
+            # milliseconds for a new URL) away from the admission, for its outcome.
+            self._find_site_later(candidate.url)
+            return Verdict.allow()
         try:
             site = await self._site(candidate.url)
         except ValueError:
@@ -223,6 +232,15 @@ class BreakerGate:
         self._rejections.add(key)
         if self._metrics is not None:
             self._metrics.rejected_admission(site)
+
+    def _find_site_later(self, url: str) -> None:
+        async def find() -> None:
+            with contextlib.suppress(ValueError):
+                await self._site(url)
+
+        task = asyncio.get_running_loop().create_task(find())
+        self._finding.add(task)
+        task.add_done_callback(self._finding.discard)
 
     async def _site(self, url: str) -> str:
         site = self._sites.get(url)

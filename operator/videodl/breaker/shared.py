@@ -87,6 +87,8 @@ class SharedState:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._snapshot: Snapshot | None = None
         self._decoded: dict[str, tuple[str, breaker_state.SiteState]] = {}
+        #: The version of the copy at which every site was last found closed.
+        self._closed_at: str | None = None
         #: One lock per site: writes for a site run one at a time, and an admission check
         #: waits for a write in flight (an outcome that may trip the site) before deciding.
         self._site_locks: dict[str, asyncio.Lock] = {}
@@ -169,6 +171,22 @@ class SharedState:
         """The state of ``site`` as last seen (closed when it has no key)."""
         value = self._snapshot.data.get(site) if self._snapshot is not None else None
         return self._decode(site, value)
+
+    def every_site_closed(self) -> bool:
+        """Whether every site is closed and no write is in flight: any download may start,
+        whichever site it belongs to."""
+        if any(lock.locked() for lock in self._site_locks.values()):
+            return False
+        snapshot = self._snapshot
+        if snapshot is None:
+            return True
+        if self._closed_at != snapshot.resource_version:
+            closed = all(
+                self._decode(site, value).state is breaker_state.State.CLOSED
+                for site, value in snapshot.data.items()
+            )
+            self._closed_at = snapshot.resource_version if closed else None
+        return self._closed_at == snapshot.resource_version
 
     def _from_watch(self, snapshot: Snapshot | None) -> None:
         if self._loop is not None and not self._loop.is_closed():

@@ -54,6 +54,11 @@ def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
+def _placed(view: PodView) -> bool:
+    """The Pod holds a place on a node: scheduled there and not finished."""
+    return view.node_name is not None and not view.finished
+
+
 def _namespace_terminating(exc: ApiError) -> bool:
     """The apiserver refused a create because the namespace is being deleted."""
     return exc.status == 403 and "being terminated" in exc.message
@@ -82,8 +87,9 @@ class DownloadController(controller.Controller[DownloadRecord]):
         self.clock = clock
         #: The worker and cleanup Pods, by the uid of the download owning them.
         self.pods: OwnedStore[PodView] = OwnedStore()
-        #: Keys of the worker Pods seen running, for a quick "do other workers run?".
-        self._running_pods: set[Key] = set()
+        #: Keys of the Pods on a node and not finished, for a quick "are nodes full of
+        #: other workers?".
+        self._placed_pods: set[Key] = set()
 
     # --- the view -------------------------------------------------------------------------
 
@@ -93,10 +99,10 @@ class DownloadController(controller.Controller[DownloadRecord]):
         self.pods.put(view, deleted=deleted)
         key = (view.namespace, view.name)
         current = self.pods.get(key)
-        if current is not None and current.phase == "Running":
-            self._running_pods.add(key)
+        if current is not None and _placed(current):
+            self._placed_pods.add(key)
         else:
-            self._running_pods.discard(key)
+            self._placed_pods.discard(key)
         if view.owner_name is None:
             return None
         return view.namespace, view.owner_name
@@ -121,20 +127,20 @@ class DownloadController(controller.Controller[DownloadRecord]):
             uid=record.uid,
             pods=pods,
             # Only a Pod the scheduler cannot place needs to know (see reconcile.startup).
-            others_running=any(p.unschedulable for p in pods) and self._others_running(record.uid),
+            others_placed=any(p.unschedulable for p in pods) and self._others_placed(record.uid),
             now=self.clock(),
             settings=self.settings.worker,
             backoff_jitter=self.settings.admission.backoff_jitter,
             shared_paths=shared,
         )
 
-    def _others_running(self, uid: str) -> bool:
-        """Whether a worker Pod of another download runs (the set holds only running ones,
+    def _others_placed(self, uid: str) -> bool:
+        """Whether a Pod of another download is on a node and not finished (the set holds
         at most what the nodes fit; a view forgotten since is dropped here)."""
-        for key in list(self._running_pods):
+        for key in list(self._placed_pods):
             view = self.pods.get(key)
-            if view is None or view.phase != "Running":
-                self._running_pods.discard(key)
+            if view is None or not _placed(view):
+                self._placed_pods.discard(key)
             elif view.owner_uid != uid:
                 return True
         return False

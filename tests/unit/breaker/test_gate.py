@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import threading
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from videodl.api.spec import Priority
 from videodl.api.status import Failure, FailureClass
-from videodl.breaker import admin
+from videodl.breaker import admin, sites
 from videodl.breaker.gate import BreakerGate
 from videodl.breaker.metrics import BreakerMetrics
 from videodl.breaker.store import ConfigMapStore
@@ -122,6 +123,55 @@ class TestAdmission:
             for i in range(5):
                 assert (await h.gate.consider(_candidate(f"d{i}"))).allowed
             assert fake_api.calls == []
+
+        _run(fake_api, scenario)
+
+    def test_while_every_site_is_closed_a_new_url_does_not_wait_for_its_site(
+        self, fake_api: FakeConfigMapApi
+    ) -> None:
+        """Finding a new URL's site takes milliseconds; with every site closed the answer
+        is the same whichever it is, so the site is found after the admission."""
+        release = threading.Event()
+        looked_up: list[str] = []
+
+        def slow_site(url: str) -> str:
+            release.wait(5)
+            looked_up.append(url)
+            return sites.site_of(url)
+
+        async def main() -> None:
+            gate = BreakerGate(
+                store=ConfigMapStore(client=fake_api, namespace=NS, name=NAME),  # type: ignore[arg-type]
+                config=CONFIG,
+                clock=lambda: START,
+                resolve_site=slow_site,
+                watch=False,
+            )
+            await gate.start()
+            try:
+                verdict = await asyncio.wait_for(gate.consider(_candidate("new")), 1)
+                assert verdict.allowed
+                assert looked_up == []
+                release.set()
+                for _ in range(100):
+                    if looked_up:
+                        break
+                    await asyncio.sleep(0.01)
+                assert looked_up == [HOST_A]
+            finally:
+                release.set()
+                await gate.stop()
+
+        asyncio.run(main())
+
+    def test_a_new_url_of_an_open_site_is_denied(self, fake_api: FakeConfigMapApi) -> None:
+        """Once a site is open, a URL never seen before is matched to its site first."""
+
+        async def scenario(h: Harness, _: list[datetime]) -> None:
+            await h.trip_a()
+            verdict = await h.gate.consider(_candidate("new", HOST_A + "?v=2"))
+            assert (verdict.allowed, verdict.reason) == (False, "CircuitOpen")
+            assert (await h.gate.consider(_candidate("b", HOST_B + "?v=2"))).allowed
 
         _run(fake_api, scenario)
 

@@ -307,8 +307,11 @@ class TestPriorityChange:
         assert asyncio.run(scenario()) == ["a", "c", "b"]
 
 
-def test_an_unschedulable_pod_learns_whether_other_workers_run() -> None:
-    """Nodes full while other workers run will have room; the observation says so."""
+def test_an_unschedulable_pod_learns_whether_other_workers_hold_places() -> None:
+    """Nodes full of other workers will have room as they end; the observation says so.
+
+    A worker that ends at once goes from Pending to Succeeded without ever being seen
+    Running: what counts is being on a node and not finished."""
     h = Harness()
     h.controller.observe(download("waiting", uid="u-wait"), deleted=False)
     unplaced = pod_object("waiting-1", owner="waiting", owner_uid="u-wait", phase="Pending")
@@ -323,11 +326,16 @@ def test_an_unschedulable_pod_learns_whether_other_workers_run() -> None:
     h.controller.observe_pod(unplaced, deleted=False)
     record = h.controller.objects.get(("media", "waiting"))
     assert record is not None
-    assert h.controller._observation(record).others_running is False
-    running = pod_object("other-1", owner="other", owner_uid="u-other", phase="Running")
-    h.controller.observe_pod(running, deleted=False)
-    assert h.controller._observation(record).others_running is True
-    finished = pod_object("other-1", owner="other", owner_uid="u-other", phase="Succeeded")
-    finished["metadata"]["resourceVersion"] = "300"
+    assert h.controller._observation(record).others_placed is False
+    other = {"owner": "other", "owner_uid": "u-other"}
+    queued = pod_object("other-1", **other, phase="Pending")
+    h.controller.observe_pod(queued, deleted=False)
+    assert h.controller._observation(record).others_placed is False
+    placed = pod_object("other-1", **other, phase="Pending", node="node-1", resource_version="250")
+    h.controller.observe_pod(placed, deleted=False)
+    assert h.controller._observation(record).others_placed is True
+    finished = pod_object(
+        "other-1", **other, phase="Succeeded", node="node-1", resource_version="300"
+    )
     h.controller.observe_pod(finished, deleted=False)
-    assert h.controller._observation(record).others_running is False
+    assert h.controller._observation(record).others_placed is False

@@ -53,7 +53,7 @@ def _while_active(observation: Observation, pod: PodView) -> Plan:
         claim=claim,
         unschedulable_grace_seconds=settings.unschedulable_grace_seconds,
         stuck_after_seconds=settings.start_timeout_seconds,
-        others_running=observation.others_running,
+        others_placed=observation.others_placed,
     )
     refresh = phases.refresh(observation)
     if problem is None:

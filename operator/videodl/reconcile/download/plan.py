@@ -58,8 +58,9 @@ class Observation:
     #: Result paths on the same claim that other downloads own and keep (see
     #: :func:`videodl.reconcile.download.deletion.owned_elsewhere`); read while deleting.
     shared_paths: frozenset[str] = frozenset()
-    #: Other worker Pods run now, so nodes full of Pods or requests get room as they end.
-    others_running: bool = False
+    #: Worker Pods of other downloads are on nodes and not finished, so nodes full of
+    #: Pods or requests get room as they end.
+    others_placed: bool = False
 
     @property
     def status(self) -> VideoDownloadStatus:

@@ -57,6 +57,8 @@ class PodView:
     waiting: tuple[str, str] | None = None
     #: The worker container has run (it is running, or terminated).
     container_started: bool = False
+    #: The node the scheduler placed the Pod on (None: not placed yet).
+    node_name: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -122,6 +124,7 @@ class PodView:
             container_started=bool(
                 state.get("running") or state.get("terminated") or container.get("lastState")
             ),
+            node_name=(pod.get("spec") or {}).get("nodeName") or None,
         )
 
 

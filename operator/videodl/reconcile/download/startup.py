@@ -13,8 +13,9 @@ Each problem says how long after the Pod's creation to act on it: at once for a 
 object or an image that cannot be pulled; after a grace period when no node fits, since
 the scheduler first reports a Pod that will preempt lower priorities as unschedulable (and
 only after ``stuck_after_seconds`` when the nodes are merely full, of Pods or of their
-resource requests, while other worker Pods run: a burst of downloads fills them and their
-ends empty them);
+resource requests, while other worker Pods are on nodes: a burst of downloads fills them
+and their ends empty them; a Pod that ends at once may never be seen running, so placed
+and not finished is what counts);
 and after ``stuck_after_seconds`` when the Pod merely waits with no reason given (some
 kubelets tell why only in Events), the message then naming what the Pod needs.
 """
@@ -118,7 +119,7 @@ def diagnose(
     claim: str | None,
     unschedulable_grace_seconds: float,
     stuck_after_seconds: float,
-    others_running: bool = False,
+    others_placed: bool = False,
 ) -> StartupProblem | None:
     """Why ``pod`` has not started, or None once it runs or ended."""
     # Phase Running means every container was created and one runs or starts.
@@ -130,9 +131,9 @@ def diagnose(
     if found is not None:
         return _missing(found[1], found[2], download, pod.name)
     if pod.unschedulable is not None:
-        # Nodes that are merely full, while other workers run, place the Pod as soon as
-        # those end, as they do for a burst of Jobs: giving its place up would only churn.
-        full = _only_capacity(pod.unschedulable) and others_running
+        # Nodes that are merely full of other workers place the Pod as soon as those
+        # end, as they do for a burst of Jobs: giving its place up would only churn.
+        full = _only_capacity(pod.unschedulable) and others_placed
         return StartupProblem(
             StartupReason.UNSCHEDULABLE,
             f"no node can run worker Pod {pod.name}: {pod.unschedulable} "

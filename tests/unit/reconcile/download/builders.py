@@ -109,8 +109,9 @@ def pod_object(
     container_reason: str | None = None,
     finished_at: datetime.datetime | None = None,
     resource_version: str = "200",
+    node: str | None = None,
 ) -> dict[str, Any]:
-    """A Pod object owned by a download, in the given state."""
+    """A Pod object owned by a download, in the given state (on ``node``, if given)."""
     labels = {
         naming.LABEL_COMPONENT: component,
         naming.LABEL_ATTEMPT: str(attempt),
@@ -152,7 +153,14 @@ def pod_object(
     }
     if deleting:
         metadata["deletionTimestamp"] = stamp(T0)
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "status": status}
+    spec: dict[str, Any] = {"nodeName": node} if node else {}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": metadata,
+        "spec": spec,
+        "status": status,
+    }
 
 
 def pod(name: str, **kwargs: Any) -> PodView:

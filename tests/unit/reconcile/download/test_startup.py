@@ -58,7 +58,7 @@ def pending(
 
 
 def diagnose(
-    view: PodView, spec: dict[str, Any] | None = None, *, others_running: bool = False
+    view: PodView, spec: dict[str, Any] | None = None, *, others_placed: bool = False
 ) -> startup.StartupProblem | None:
     return startup.diagnose(
         view,
@@ -66,7 +66,7 @@ def diagnose(
         claim="media",
         unschedulable_grace_seconds=30,
         stuck_after_seconds=300,
-        others_running=others_running,
+        others_placed=others_placed,
     )
 
 
@@ -232,7 +232,7 @@ class TestFullNodes:
     def test_nodes_full_of_pods_wait_as_long_as_a_silent_start(self) -> None:
         """A burst fills the nodes' Pod capacity; the Pods are placed as others end."""
         problem = diagnose(
-            pending(unschedulable="0/1 nodes are available: 1 Too many pods."), others_running=True
+            pending(unschedulable="0/1 nodes are available: 1 Too many pods."), others_placed=True
         )
         assert problem is not None
         assert problem.reason == StartupReason.UNSCHEDULABLE
@@ -244,7 +244,7 @@ class TestFullNodes:
             "0/1 nodes are available: 1 Too many pods. preemption: 0/1 nodes are available: "
             "1 No preemption victims found for incoming pod."
         )
-        problem = diagnose(pending(unschedulable=message), others_running=True)
+        problem = diagnose(pending(unschedulable=message), others_placed=True)
         assert problem is not None
         assert problem.act_after_seconds == 300
 
@@ -254,18 +254,18 @@ class TestFullNodes:
             "0/1 nodes are available: 1 Insufficient cpu. no new claims to deallocate, "
             "preemption: not eligible due to preemptionPolicy=Never."
         )
-        problem = diagnose(pending(unschedulable=message), others_running=True)
+        problem = diagnose(pending(unschedulable=message), others_placed=True)
         assert problem is not None
         assert problem.act_after_seconds == 300
         both = "0/2 nodes are available: 1 Insufficient memory, 1 Too many pods."
-        full = diagnose(pending(unschedulable=both), others_running=True)
+        full = diagnose(pending(unschedulable=both), others_placed=True)
         assert full is not None
         assert full.act_after_seconds == 300
 
     def test_full_nodes_without_other_workers_keep_the_grace_period(self) -> None:
         """Nothing of ours will end and make room: the request may never fit."""
         message = "0/1 nodes are available: 1 Insufficient cpu."
-        problem = diagnose(pending(unschedulable=message), others_running=False)
+        problem = diagnose(pending(unschedulable=message), others_placed=False)
         assert problem is not None
         assert problem.act_after_seconds == 30
 
@@ -275,7 +275,7 @@ class TestFullNodes:
             "{dedicated: gpu}. preemption: 0/2 nodes are available: 2 Preemption is not "
             "helpful for scheduling."
         )
-        problem = diagnose(pending(unschedulable=message), others_running=True)
+        problem = diagnose(pending(unschedulable=message), others_placed=True)
         assert problem is not None
         assert problem.act_after_seconds == 30
 
@@ -285,7 +285,7 @@ class TestFullNodes:
             "affinity/selector. preemption: 0/2 nodes are available: 2 No preemption victims "
             "found for incoming pod."
         )
-        problem = diagnose(pending(unschedulable=message), others_running=True)
+        problem = diagnose(pending(unschedulable=message), others_placed=True)
         assert problem is not None
         assert problem.act_after_seconds == 30
 
@@ -293,6 +293,6 @@ class TestFullNodes:
         message = (
             "0/2 nodes are available: 1 Too many pods, 1 node(s) had volume node affinity conflict."
         )
-        problem = diagnose(pending(unschedulable=message), others_running=True)
+        problem = diagnose(pending(unschedulable=message), others_placed=True)
         assert problem is not None
         assert problem.act_after_seconds == 30
