@@ -1,7 +1,8 @@
 """Benchmark (not a test): VideoDownloads against plain Jobs, one at a time and in a burst.
 
 Every VideoDownload runs a worker command that completes at once (``/bin/true``: a thousand
-real downloads do not fit a 2-core machine), and so does every batch/v1 Job's Pod. In one
+real downloads do not fit a 2-core machine), and so does every batch/v1 Job's Pod, which
+requests and limits what a worker Pod does by default (so the node fits as many). In one
 run, on a fresh local cluster whose controller-manager and scheduler use the local client
 rate (QPS 200, burst 400):
 
@@ -52,6 +53,7 @@ from kubernetes import client, config, watch
 from videodl.api import resource
 from videodl.api.resource import MANAGER
 from videodl.reconcile.download import naming
+from videodl.reconcile.download.settings import WorkerSettings
 from videodl_devkit import cluster as local
 from videodl_devkit import controlplane, testing
 
@@ -260,6 +262,14 @@ def videodownload(index: int, prefix: str = "d") -> Json:
     }
 
 
+#: A worker Pod's default resources, given to every Job's Pod too: the node fits as many
+#: Pods of either kind at once, so the sides differ only in their controllers.
+WORKER_RESOURCES: Json = {
+    "requests": dict(WorkerSettings().requests),
+    "limits": dict(WorkerSettings().limits),
+}
+
+
 def job(index: int, prefix: str = "j") -> Json:
     return {
         "apiVersion": "batch/v1",
@@ -271,7 +281,12 @@ def job(index: int, prefix: str = "j") -> Json:
                 "spec": {
                     "restartPolicy": "Never",
                     "containers": [
-                        {"name": "worker", "image": "busybox", "command": ["/bin/true"]}
+                        {
+                            "name": "worker",
+                            "image": "busybox",
+                            "command": ["/bin/true"],
+                            "resources": WORKER_RESOURCES,
+                        }
                     ],
                 }
             },
