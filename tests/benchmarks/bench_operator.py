@@ -1,8 +1,9 @@
 """Benchmark (not a test): VideoDownloads against plain Jobs, one at a time and in a burst.
 
 Every VideoDownload runs a worker command that completes at once (``/bin/true``: a thousand
-real downloads do not fit a 2-core machine), and so does every batch/v1 Job's Pod, which
-requests and limits what a worker Pod does by default (so the node fits as many). In one
+real downloads do not fit a 2-core machine), and every batch/v1 Job runs the very Pod the
+operator gives a download's worker (its spec, with the same claim, volumes, service
+account, requests and limits), so the sides differ only in their controllers. In one
 run, on a fresh local cluster whose controller-manager and scheduler use the local client
 rate (QPS 200, burst 400):
 
@@ -51,9 +52,9 @@ from typing import Any
 from kubernetes import client, config, watch
 
 from videodl.api import resource
-from videodl.api.resource import MANAGER
-from videodl.reconcile.download import naming
-from videodl.reconcile.download.settings import WorkerSettings
+from videodl.api.resource import MANAGER, VideoDownload
+from videodl.operator import settings as operator_settings
+from videodl.reconcile.download import naming, podspec
 from videodl_devkit import cluster as local
 from videodl_devkit import controlplane, testing
 
@@ -262,35 +263,37 @@ def videodownload(index: int, prefix: str = "d") -> Json:
     }
 
 
-#: A worker Pod's default resources, given to every Job's Pod too: the node fits as many
-#: Pods of either kind at once, so the sides differ only in their controllers.
-WORKER_RESOURCES: Json = {
-    "requests": dict(WorkerSettings().requests),
-    "limits": dict(WorkerSettings().limits),
-}
+def operator_args(namespace: str, max_running: int) -> list[str]:
+    return [
+        f"--namespaces={namespace}",
+        f"--max-running={max_running}",
+        "--worker-command=/bin/true",
+        "--worker-scratch-dir=/scratch",
+        f"--breaker-namespace={namespace}",
+    ]
 
 
-def job(index: int, prefix: str = "j") -> Json:
+def worker_pod_spec(namespace: str) -> Json:
+    """The Pod spec the operator gives a benchmark download's worker (same settings, same
+    claim, volumes, requests and limits), for every Job to run the very same Pod."""
+    networks = f"--worker-allowed-networks={testing.LOOPBACK_NETWORKS}"
+    settings = operator_settings.load([*operator_args(namespace, 1), networks], {}).worker
+    body = videodownload(0)
+    body["metadata"].update(namespace=namespace, uid="0")
+    identity = podspec.PodIdentity(name="j", namespace=namespace, uid="0", run=1, attempt=1)
+    pod = podspec.worker_pod(
+        VideoDownload.model_validate(body), identity, settings=settings, instance="bench"
+    )
+    spec: Json = pod["spec"]
+    return spec
+
+
+def job(index: int, pod_spec: Json, prefix: str = "j") -> Json:
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": {"name": f"{prefix}{index:05d}"},
-        "spec": {
-            "backoffLimit": 0,
-            "template": {
-                "spec": {
-                    "restartPolicy": "Never",
-                    "containers": [
-                        {
-                            "name": "worker",
-                            "image": "busybox",
-                            "command": ["/bin/true"],
-                            "resources": WORKER_RESOURCES,
-                        }
-                    ],
-                }
-            },
-        },
+        "spec": {"backoffLimit": 0, "template": {"spec": pod_spec}},
     }
 
 
@@ -303,6 +306,7 @@ class Side:
         self.kind = kind
         self.objects = client.CustomObjectsApi(api)
         self.batch = client.BatchV1Api(api)
+        self.pod_spec = worker_pod_spec(namespace) if kind == "Job" else {}
 
     def list(self, **kwargs: Any) -> Any:
         if self.kind == "Job":
@@ -313,7 +317,7 @@ class Side:
 
     def create(self, index: int, prefix: str) -> None:
         if self.kind == "Job":
-            self.batch.create_namespaced_job(self.namespace, job(index, prefix))
+            self.batch.create_namespaced_job(self.namespace, job(index, self.pod_spec, prefix))
         else:
             self.objects.create_namespaced_custom_object(
                 resource.GROUP,
@@ -413,13 +417,7 @@ def operator_process(
     return testing.OperatorProcess(
         kubeconfig=cluster.kubeconfig,
         log_path=log,
-        args=[
-            f"--namespaces={namespace}",
-            f"--max-running={count}",
-            "--worker-command=/bin/true",
-            "--worker-scratch-dir=/scratch",
-            f"--breaker-namespace={namespace}",
-        ],
+        args=operator_args(namespace, count),
     )
 
 
@@ -538,7 +536,7 @@ def run_restart_only(
 
 def run_jobs(cluster: local.LocalCluster, api: client.ApiClient, args: argparse.Namespace) -> Json:
     namespace = "bench-job"
-    prepare_namespace(cluster, namespace, downloads=False)
+    prepare_namespace(cluster, namespace, downloads=True)
     side = Side(api, namespace, kind="Job")
     figures: Json = {}
     if args.single:
