@@ -12,7 +12,8 @@ first call loads the extractor table (about a second, some megabytes), so call
 from __future__ import annotations
 
 import functools
-from typing import Any
+import re
+from collections.abc import Callable
 
 from videodl.core import site_keys
 
@@ -21,19 +22,43 @@ __all__ = ["extractor_for", "site_of", "warm_up"]
 _GENERIC = "Generic"
 
 
+#: A test of a URL: a compiled pattern's ``match``, or an extractor's own ``suitable``.
+_Test = Callable[[str], object]
+
+
 @functools.cache
-def _extractors() -> tuple[Any, ...]:
+def _extractors() -> tuple[tuple[str, _Test], ...]:
+    """(extractor key, test) pairs in yt-dlp's order; a key has one pair per URL pattern."""
     # The lazy extractor table holds only the URL patterns, not the extractors' code.
     from yt_dlp.extractor import gen_extractor_classes  # noqa: PLC0415 - loaded on first use
+    from yt_dlp.utils import variadic  # noqa: PLC0415
 
-    return tuple(ie for ie in gen_extractor_classes() if ie.ie_key() != _GENERIC)
+    try:
+        from yt_dlp.extractor.lazy_extractors import LazyLoadExtractor  # noqa: PLC0415
+    except ImportError:  # a yt-dlp built without its lazy table: every extractor's own test
+        plain = None
+    else:
+        plain = LazyLoadExtractor.suitable.__func__
+    table: list[tuple[str, _Test]] = []
+    for ie in gen_extractor_classes():
+        key = str(ie.ie_key())
+        if key == _GENERIC:
+            continue
+        if ie.suitable.__func__ is not plain:
+            table.append((key, ie.suitable))
+        elif ie._VALID_URL is not False:
+            # The plain ``suitable`` matches these patterns through three Python calls per
+            # extractor; a URL no site claims is tested against all of them, so match the
+            # compiled patterns directly (a third of the time).
+            table.extend((key, re.compile(p).match) for p in variadic(ie._VALID_URL))
+    return tuple(table)
 
 
 def extractor_for(url: str) -> str | None:
     """The key of the first site-specific yt-dlp extractor for ``url``, or ``None``."""
-    for ie in _extractors():
-        if ie.suitable(url):
-            return str(ie.ie_key())
+    for key, test in _extractors():
+        if test(url):
+            return key
     return None
 
 

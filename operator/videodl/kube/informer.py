@@ -18,9 +18,10 @@ everything it hands over is delivered on the event loop, in order, through
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final, Protocol
 
 from videodl.kube.cache import Key, key_of
@@ -73,6 +74,9 @@ class Informer:
         self._page_size = page_size
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        #: Deliveries not yet made on the loop, in order, and the lock guarding them.
+        self._pending: collections.deque[Callable[[], None]] = collections.deque()
+        self._pending_lock = threading.Lock()
         #: Set (on the event loop) once the first listing has been delivered.
         self.synced = asyncio.Event()
         #: Listings and watch connections made so far.
@@ -98,15 +102,37 @@ class Informer:
             query["labelSelector"] = self._selector
         return query
 
+    def _hand_over(self, delivery: Callable[[], None]) -> None:
+        """Queue ``delivery`` for the loop; the loop is woken once per batch, not per object
+        (each wake-up is a write to its self-pipe and a switch of threads)."""
+        with self._pending_lock:
+            wake = not self._pending
+            self._pending.append(delivery)
+        if wake:
+            self._loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        while True:
+            with self._pending_lock:
+                if not self._pending:
+                    return
+                batch = list(self._pending)
+                self._pending.clear()
+            for delivery in batch:
+                try:
+                    delivery()
+                except Exception:  # one receiver's failure must not drop the rest
+                    logger.exception("%s: delivering an object failed", self._path)
+
     def _deliver(self, body: Mapping[str, Any], *, deleted: bool) -> None:
-        self._loop.call_soon_threadsafe(lambda: self._receiver.on_object(body, deleted=deleted))
+        self._hand_over(lambda: self._receiver.on_object(body, deleted=deleted))
 
     def _delivered_listing(self, keys: frozenset[Key]) -> None:
         def listed() -> None:
             self._receiver.on_listed(self._namespace, keys)
             self.synced.set()
 
-        self._loop.call_soon_threadsafe(listed)
+        self._hand_over(listed)
 
     def _run(self) -> None:
         failures = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from yt_dlp.extractor import gen_extractor_classes
 
 from videodl.breaker import sites
 
@@ -32,3 +33,34 @@ class TestSiteOf:
         """A URL without a host cannot be given a site."""
         with pytest.raises(ValueError, match="has no host"):
             sites.site_of("file:///etc/passwd")
+
+
+class TestAgreesWithYtDlp:
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+            "https://www.youtube.com/playlist?list=PL590L5WQmH8fJ54F369BLDSqIwcs-TCfs",
+            "https://www.youtube.com/@channel/videos",
+            "https://youtu.be/dQw4w9WgXcQ",
+            "https://vimeo.com/123456",
+            "https://soundcloud.com/artist/track",
+            "https://www.twitch.tv/videos/123456789",
+            "https://x.com/user/status/1234567890",
+            "https://www.dailymotion.com/video/x7tgad0",
+            "https://archive.org/details/some_item",
+            "http://127.0.0.1:8080/media/video.mp4",
+            "https://media.example/v/d1",
+        ],
+    )
+    def test_the_first_suitable_extractor(self, url: str) -> None:
+        """The table finds the extractor yt-dlp itself would try first."""
+        expected = next(
+            (
+                ie.ie_key()
+                for ie in gen_extractor_classes()
+                if ie.ie_key() != "Generic" and ie.suitable(url)
+            ),
+            None,
+        )
+        assert sites.extractor_for(url) == expected

@@ -185,3 +185,52 @@ def test_a_kind_not_installed_lists_as_empty_and_is_looked_for_again() -> None:
     assert receiver.listed[0] == ("media", frozenset())
     assert ("media", frozenset({("media", "d0")})) in receiver.listed
     assert informer.listings == 2
+
+
+class Flaky(Recording):
+    """Fails on one object, as a receiver with a bug would."""
+
+    def on_object(self, body: Mapping[str, Any], *, deleted: bool) -> None:
+        if body["metadata"]["name"] == "d3":
+            raise RuntimeError("receiver failed")
+        super().on_object(body, deleted=deleted)
+
+
+def test_objects_arrive_in_order_in_batches_and_a_failing_one_drops_no_other() -> None:
+    """Deliveries are handed to the loop in batches: fewer wake-ups than objects, the order
+    kept, and an object the receiver fails on leaves the others delivered."""
+    objects = [obj(f"d{i}", 10 + i) for i in range(2000)]
+    client = ScriptedClient(objects, [[{"type": "MODIFIED", "object": obj("d1", 5000)}]])
+
+    async def scenario() -> tuple[Flaky, int]:
+        receiver = Flaky()
+        loop = asyncio.get_running_loop()
+        wakes = 0
+        original = loop.call_soon_threadsafe
+
+        def counted(callback: Any, *args: Any, **kwargs: Any) -> Any:
+            nonlocal wakes
+            wakes += 1
+            return original(callback, *args, **kwargs)
+
+        loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+        informer = Informer(
+            client,  # type: ignore[arg-type]
+            "/apis/videodl.dev/v1alpha1/namespaces/media/videodownloads",
+            receiver=receiver,
+            loop=loop,
+            namespace="media",
+        )
+        informer.start()
+        await asyncio.wait_for(informer.synced.wait(), 5)
+        while not client.done.is_set():
+            await asyncio.sleep(0.01)
+        informer.stop()
+        await asyncio.sleep(0.05)
+        return receiver, wakes
+
+    receiver, wakes = asyncio.run(scenario())
+    names = [name for name, _, _ in receiver.seen]
+    assert names == [f"d{i}" for i in range(2000) if i != 3] + ["d1"]
+    assert len(receiver.listed) == 1
+    assert wakes < len(objects) / 2
