@@ -13,7 +13,8 @@ rate (QPS 200, burst 400):
    many Jobs;
 3. a restart: the operator is stopped and started again over the burst's finished objects,
    and a new download is created at once; reported is the time until its Pod exists
-   (ready and admitting again) and the new process's peak RSS;
+   (ready and admitting again) and the new process's peak RSS; then the downloads'
+   namespace is deleted, so the Jobs start on a cluster without their objects and Pods;
 
 then on a second fresh cluster with the upstream defaults (QPS 20, burst 30) the Job side
 of 1 and 2 again. Reported for every side: creation-to-Pod latency (p50, p99, max: from
@@ -88,6 +89,12 @@ def apply(cluster: local.LocalCluster, objects: list[Json]) -> None:
         "-",
         stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}),
     )
+
+
+def remove_namespace(cluster: local.LocalCluster, namespace: str) -> None:
+    """Delete a side's namespace and wait until it is gone: the next side starts on a
+    cluster that holds none of its objects or Pods."""
+    kubectl(cluster, "delete", "namespace", namespace, "--wait=true", "--timeout=1800s")
 
 
 def write_counts(api: client.ApiClient) -> collections.Counter[tuple[str, str]]:
@@ -602,6 +609,7 @@ def main(argv: list[str] | None = None) -> int:
         apply(cluster, testing.priority_classes())
         api = connect(cluster)
         ours = run_videodownloads(cluster, api, args, logs)
+        remove_namespace(cluster, "bench-vd")
         jobs_local = run_jobs(cluster, api, args)
     jobs_upstream: Json | None = None
     if not args.local_rate_only:
