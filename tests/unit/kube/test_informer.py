@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from videodl.kube.cache import Key
@@ -75,14 +75,25 @@ class Recording:
         self.listed.append((namespace, keys))
 
 
-def run(client: ScriptedClient, **kwargs: Any) -> tuple[Recording, Informer]:
+def run(
+    client: ScriptedClient,
+    receiver: Recording | None = None,
+    on_loop: Callable[[asyncio.AbstractEventLoop], None] | None = None,
+    **kwargs: Any,
+) -> tuple[Recording, Informer]:
+    """Run an informer over ``client`` until its script is played (``on_loop``: called
+    with the event loop first)."""
+    receiving = receiver or Recording()
+
     async def scenario() -> tuple[Recording, Informer]:
-        receiver = Recording()
+        loop = asyncio.get_running_loop()
+        if on_loop is not None:
+            on_loop(loop)
         informer = Informer(
             client,  # type: ignore[arg-type]
             "/apis/videodl.dev/v1alpha1/namespaces/media/videodownloads",
-            receiver=receiver,
-            loop=asyncio.get_running_loop(),
+            receiver=receiving,
+            loop=loop,
             namespace="media",
             **kwargs,
         )
@@ -92,7 +103,7 @@ def run(client: ScriptedClient, **kwargs: Any) -> tuple[Recording, Informer]:
             await asyncio.sleep(0.01)
         informer.stop()
         await asyncio.sleep(0.05)  # deliveries queued before the stop
-        return receiver, informer
+        return receiving, informer
 
     return asyncio.run(scenario())
 
@@ -202,10 +213,9 @@ def test_objects_arrive_in_order_in_batches_and_a_failing_one_drops_no_other() -
     objects = [obj(f"d{i}", 10 + i) for i in range(2000)]
     client = ScriptedClient(objects, [[{"type": "MODIFIED", "object": obj("d1", 5000)}]])
 
-    async def scenario() -> tuple[Flaky, int]:
-        receiver = Flaky()
-        loop = asyncio.get_running_loop()
-        wakes = 0
+    wakes = 0
+
+    def count_wakes(loop: asyncio.AbstractEventLoop) -> None:
         original = loop.call_soon_threadsafe
 
         def counted(callback: Any, *args: Any, **kwargs: Any) -> Any:
@@ -214,22 +224,8 @@ def test_objects_arrive_in_order_in_batches_and_a_failing_one_drops_no_other() -
             return original(callback, *args, **kwargs)
 
         loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
-        informer = Informer(
-            client,  # type: ignore[arg-type]
-            "/apis/videodl.dev/v1alpha1/namespaces/media/videodownloads",
-            receiver=receiver,
-            loop=loop,
-            namespace="media",
-        )
-        informer.start()
-        await asyncio.wait_for(informer.synced.wait(), 5)
-        while not client.done.is_set():
-            await asyncio.sleep(0.01)
-        informer.stop()
-        await asyncio.sleep(0.05)
-        return receiver, wakes
 
-    receiver, wakes = asyncio.run(scenario())
+    receiver, _ = run(client, Flaky(), count_wakes)
     names = [name for name, _, _ in receiver.seen]
     assert names == [f"d{i}" for i in range(2000) if i != 3] + ["d1"]
     assert len(receiver.listed) == 1
