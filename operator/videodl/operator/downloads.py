@@ -126,8 +126,9 @@ class DownloadController(controller.Controller[DownloadRecord]):
             download=model,
             uid=record.uid,
             pods=pods,
-            # Only a Pod the scheduler cannot place needs to know (see reconcile.startup).
-            others_placed=any(p.unschedulable for p in pods) and self._others_placed(record.uid),
+            # Only a Pod not placed yet needs to know (see reconcile.startup).
+            others_placed=any(p.active and p.node_name is None for p in pods)
+            and self._others_placed(record.uid),
             now=self.clock(),
             settings=self.settings.worker,
             backoff_jitter=self.settings.admission.backoff_jitter,

@@ -58,6 +58,9 @@ def _while_active(observation: Observation, pod: PodView) -> Plan:
     refresh = phases.refresh(observation)
     if problem is None:
         return refresh
+    if problem.queued:
+        again = observation.now + datetime.timedelta(seconds=problem.act_after_seconds)
+        return dataclasses.replace(refresh, recheck_at=again)
     created = pod.created_at or observation.now
     due = created + datetime.timedelta(seconds=problem.act_after_seconds)
     if due > observation.now:

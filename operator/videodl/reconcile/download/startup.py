@@ -12,12 +12,14 @@ tries again later without using an attempt.
 Each problem says how long after the Pod's creation to act on it: at once for a missing
 object or an image that cannot be pulled; after a grace period when no node fits, since
 the scheduler first reports a Pod that will preempt lower priorities as unschedulable (and
-only after ``stuck_after_seconds`` when the nodes are merely full, of Pods or of their
-resource requests, while other worker Pods are on nodes: a burst of downloads fills them
-and their ends empty them; a Pod that ends at once may never be seen running, so placed
-and not finished is what counts);
-and after ``stuck_after_seconds`` when the Pod merely waits with no reason given (some
-kubelets tell why only in Events), the message then naming what the Pod needs.
+never while the nodes are merely full, of Pods or of their resource requests, of other
+worker Pods: a burst of downloads fills them and their ends empty them, so such a Pod is
+*queued*, looked at again every ``stuck_after_seconds`` and acted on only once no other
+worker holds a place; a Pod that ends at once may never be seen running, so placed and not
+finished is what counts); and after ``stuck_after_seconds`` when the Pod merely waits
+with no reason given (some kubelets tell why only in Events), the message then naming
+what the Pod needs, unless it is not placed yet while other workers hold the nodes (the
+scheduler has not come to it: queued too).
 """
 
 from __future__ import annotations
@@ -67,8 +69,12 @@ class StartupProblem:
 
     reason: StartupReason
     message: str
-    #: Seconds after the Pod's creation from which the problem is acted on.
+    #: Seconds after the Pod's creation from which the problem is acted on (``queued``:
+    #: seconds from now after which to look again).
     act_after_seconds: float = 0.0
+    #: The Pod waits its turn for room that other workers hold: it is never given up while
+    #: that lasts, as a Job's Pod is not.
+    queued: bool = False
 
 
 def _missing(kind: str, name: str, download: VideoDownload, pod: str) -> StartupProblem:
@@ -139,6 +145,7 @@ def diagnose(
             f"no node can run worker Pod {pod.name}: {pod.unschedulable} "
             "(lower spec.resources, bind the claim, or add capacity)",
             act_after_seconds=stuck_after_seconds if full else unschedulable_grace_seconds,
+            queued=full,
         )
     if waiting_reason in _IMAGE_REASONS:
         return StartupProblem(
@@ -156,4 +163,7 @@ def diagnose(
         f"worker Pod {pod.name} has not started after {stuck_after_seconds:.0f}s; it "
         f"needs {_needs(download, claim)}: check they exist (kubectl describe pod {pod.name})",
         act_after_seconds=stuck_after_seconds,
+        # Not placed yet, no reason given, while other workers hold the nodes: the
+        # scheduler has a queue of them and has not come to this one.
+        queued=pod.node_name is None and waiting_reason == "" and others_placed,
     )

@@ -38,9 +38,10 @@ def pending(
     unschedulable: str | None = None,
     waiting: tuple[str, str] | None = None,
     created: datetime.datetime = T0,
+    node: str | None = None,
 ) -> PodView:
-    """The recorded run's worker Pod, Pending for the given reason."""
-    body = pod_object(worker_name(1), phase="Pending")
+    """The recorded run's worker Pod, Pending for the given reason (on ``node``, if given)."""
+    body = pod_object(worker_name(1), phase="Pending", node=node)
     body["metadata"]["creationTimestamp"] = stamp(created)
     if unschedulable is not None:
         body["status"]["conditions"] = [
@@ -296,3 +297,60 @@ class TestFullNodes:
         problem = diagnose(pending(unschedulable=message), others_placed=True)
         assert problem is not None
         assert problem.act_after_seconds == 30
+
+
+class TestQueuedForRoom:
+    """A burst larger than the nodes: Pods wait for the room other workers hold."""
+
+    FULL = "0/1 nodes are available: 1 Insufficient cpu."
+    LONG_AFTER = T0 + 3600 * SECOND
+
+    def decide(self, view: PodView, *, others_placed: bool, now: datetime.datetime) -> Any:
+        body = download(spec=CLAIMED, status=running()["status"])
+        observation = dataclasses.replace(
+            observe(body, [view], now=now), others_placed=others_placed
+        )
+        return transitions.decide(observation)
+
+    def test_full_nodes_never_give_the_pod_up_while_other_workers_hold_them(self) -> None:
+        plan = self.decide(
+            pending(unschedulable=self.FULL), others_placed=True, now=self.LONG_AFTER
+        )
+        assert plan.empty
+        assert plan.recheck_at == self.LONG_AFTER + SETTINGS.start_timeout_seconds * SECOND
+
+    def test_once_no_other_worker_holds_a_place_the_grace_period_applies(self) -> None:
+        plan = self.decide(
+            pending(unschedulable=self.FULL), others_placed=False, now=self.LONG_AFTER
+        )
+        assert plan.status is not None
+        assert plan.status.phase == Phase.BLOCKED
+        assert plan.delete_pods == (worker_name(1),)
+
+    def test_a_pod_the_scheduler_has_not_come_to_waits_its_turn(self) -> None:
+        """No condition yet, not placed, while other workers hold the nodes: queued."""
+        problem = diagnose(pending(), others_placed=True)
+        assert problem is not None
+        assert problem.queued
+        plan = self.decide(pending(), others_placed=True, now=self.LONG_AFTER)
+        assert plan.empty
+        assert plan.recheck_at is not None
+
+    def test_an_unplaced_pod_with_no_other_worker_times_out(self) -> None:
+        """Nothing of ours is placed either: perhaps no scheduler serves the Pod at all."""
+        problem = diagnose(pending(), others_placed=False)
+        assert problem is not None
+        assert (problem.reason, problem.queued) == (StartupReason.START_TIMEOUT, False)
+        plan = self.decide(pending(), others_placed=False, now=self.LONG_AFTER)
+        assert plan.status is not None
+        assert plan.status.phase == Phase.BLOCKED
+
+    def test_a_placed_pod_that_does_not_start_times_out_whatever_runs_beside_it(self) -> None:
+        """On a node and still not started after the timeout: the node is stuck, not full."""
+        view = pending(node="node-1")
+        problem = diagnose(view, others_placed=True)
+        assert problem is not None
+        assert (problem.reason, problem.queued) == (StartupReason.START_TIMEOUT, False)
+        plan = self.decide(view, others_placed=True, now=self.LONG_AFTER)
+        assert plan.status is not None
+        assert plan.status.phase == Phase.BLOCKED
