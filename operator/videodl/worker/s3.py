@@ -11,6 +11,9 @@ are compared with the local file before the upload counts.
 Failures are translated into :class:`ObjectStoreError` with a class and a reason of their
 own (``S3Unreachable``, ``S3InvalidCredentials``, ...): none of them is a reason the
 circuit breaker counts as evidence about a video site.
+
+boto3 is imported inside the functions that use it: it takes about 0.1 s to load, which
+every worker would pay at start-up, and a worker writing to a claim never needs it.
 """
 
 from __future__ import annotations
@@ -25,10 +28,6 @@ import pathlib
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
-
-import boto3
-import botocore.config
-import botocore.exceptions
 
 from videodl.api.status import FailureClass, ResultFile
 from videodl.workerapi.s3 import MIN_PART_SIZE_BYTES, S3Target, marker_key
@@ -111,6 +110,8 @@ def _where(target: S3Target) -> str:
 
 
 def _by_transport(exc: Exception, target: S3Target, doing: str) -> ObjectStoreError | None:
+    import botocore.exceptions  # noqa: PLC0415 - only S3 outputs load boto3
+
     endpoint = target.endpoint or "AWS"
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
         return ObjectStoreError(
@@ -181,6 +182,8 @@ def translate(exc: Exception, target: S3Target, doing: str) -> ObjectStoreError 
     Messages name what to fix (the Secret, the bucket, the endpoint) and never carry the
     server's error document, which may echo the access key and the string signed.
     """
+    import botocore.exceptions  # noqa: PLC0415 - only S3 outputs load boto3
+
     if not isinstance(exc, botocore.exceptions.ClientError):
         return _by_transport(exc, target, doing)
     code = str(exc.response.get("Error", {}).get("Code", ""))
@@ -194,6 +197,9 @@ def client(target: S3Target) -> S3Client:
     Checksums only where S3 requires them: the worker sends Content-MD5 itself, and many
     S3-compatible servers reject the newer trailing checksums.
     """
+    import boto3  # noqa: PLC0415 - only S3 outputs load boto3
+    import botocore.config  # noqa: PLC0415
+
     config = botocore.config.Config(
         region_name=target.region,
         s3={"addressing_style": "path" if target.path_style else "virtual"},
@@ -373,6 +379,8 @@ class S3Archive:
         self.pending: list[str] = []
 
     def _read(self, archive_id: str) -> list[ResultFile] | None:
+        import botocore.exceptions  # noqa: PLC0415 - only S3 outputs load boto3
+
         key = marker_key(self.target.key_prefix, archive_id)
         try:
             body = self.s3.get_object(Bucket=self.target.bucket, Key=key)["Body"].read()
@@ -430,6 +438,8 @@ class S3Archive:
 
     def commit(self, files: Iterable[ResultFile]) -> None:
         """Write a marker listing ``files`` for every video downloaded in this attempt."""
+        import botocore.exceptions  # noqa: PLC0415 - only S3 outputs load boto3
+
         body = json.dumps(
             {"files": [f.model_dump(by_alias=True) for f in files]}, separators=(",", ":")
         ).encode()
