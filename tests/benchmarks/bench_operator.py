@@ -567,6 +567,13 @@ def ratios(ours: Json, jobs: Json) -> Json:
     return found
 
 
+def install(cluster: local.LocalCluster) -> None:
+    """The CRDs and the workers' PriorityClasses, as the chart installs them."""
+    kubectl(cluster, "apply", "--server-side", "-f", str(CRD_FILE.parent))
+    kubectl(cluster, "wait", "--for=condition=Established", f"crd/{resource.CRD_NAME}")
+    apply(cluster, testing.priority_classes())
+
+
 def connect(cluster: local.LocalCluster) -> client.ApiClient:
     api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
     api.configuration.connection_pool_maxsize = 32
@@ -596,17 +603,13 @@ def main(argv: list[str] | None = None) -> int:
     logs = pathlib.Path(tempfile.mkdtemp(prefix="videodl-bench-operator-"))
     if args.restart_only:
         with local.running() as cluster:
-            kubectl(cluster, "apply", "--server-side", "-f", str(CRD_FILE.parent))
-            kubectl(cluster, "wait", "--for=condition=Established", f"crd/{resource.CRD_NAME}")
-            apply(cluster, testing.priority_classes())
+            install(cluster)
             report = run_restart_only(cluster, connect(cluster), args.restart_only, logs)
         print(json.dumps(report, indent=2))
         return 0
     local_rate, upstream = controlplane.LOCAL_RATE, controlplane.UPSTREAM_RATE
     with local.running(rate=local_rate) as cluster:
-        kubectl(cluster, "apply", "--server-side", "-f", str(CRD_FILE.parent))
-        kubectl(cluster, "wait", "--for=condition=Established", f"crd/{resource.CRD_NAME}")
-        apply(cluster, testing.priority_classes())
+        install(cluster)
         api = connect(cluster)
         ours = run_videodownloads(cluster, api, args, logs)
         remove_namespace(cluster, "bench-vd")
@@ -614,6 +617,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs_upstream: Json | None = None
     if not args.local_rate_only:
         with local.running(rate=upstream) as cluster:
+            install(cluster)  # the worker's Pod spec names its PriorityClass
             jobs_upstream = run_jobs(cluster, connect(cluster), args)
     report = {
         "controller_client_rate": {
