@@ -240,8 +240,20 @@ class PodWorker:
                 self._log.exception("reporting the failure failed")
         finally:
             self._terminate(GONE_GRACE_SECONDS, None)
+            self._remove_if_deleted()
             shutil.rmtree(self._ctx.paths.pod_dir(self.uid), ignore_errors=True)
             self._on_done(self)
+
+    def _remove_if_deleted(self) -> None:
+        """A Pod whose deletion was asked for goes once its processes are gone, whatever
+        failed on the way (a status write refused while it ended, say), as a kubelet's
+        does: otherwise the object would wait with its deletionTimestamp forever."""
+        if not self.deletion_requested or self.deleted_object:
+            return
+        try:
+            self.remove_object()
+        except Exception:  # noqa: BLE001 - logged; the node goes on with its other Pods
+            self._log.exception("removing the deleted Pod object failed")
 
     def _live(self) -> None:
         self._log.info("starting Pod (uid %s)", self.uid)
