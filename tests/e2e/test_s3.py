@@ -137,6 +137,9 @@ class TestS3:
         ], 180)  # fmt: skip
         assert "large.mp4" not in s3_server.keys(BUCKET)
         done = bed.wait_phase("big", "Succeeded", timeout=300)
+        # Deleted with no grace, the Pod was gone at once: the attempt went on in run 2.
+        assert naming.run_of(done["status"]["workerPod"]) == 2
+        assert done["status"]["attempts"] == 1
         (entry,) = done["status"]["result"]["files"]
         assert entry["sha256"] == sha256(large)
         assert sha256(s3_server.data / BUCKET / "large.mp4") == entry["sha256"]

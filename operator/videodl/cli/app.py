@@ -947,6 +947,13 @@ Examples:
 @click.option("-f", "--follow", is_flag=True, help="Keep streaming while the worker runs.")
 @click.option("--tail", type=int, default=-1, help="Lines from the end (-1: all).")
 @click.option("--timestamps", is_flag=True, help="Prefix each line with its time.")
+@click.option(
+    "--pod-running-timeout",
+    type=click.FloatRange(0),
+    default=20.0,
+    show_default=True,
+    help="With --follow, seconds to wait for the worker to start.",
+)
 @click.pass_context
 def logs(
     ctx: click.Context,
@@ -956,15 +963,15 @@ def logs(
     follow: bool,
     tail: int,
     timestamps: bool,
+    pod_running_timeout: float,
 ) -> None:
     """The worker's log of a download's attempt, through the Pod log API."""
     session = _state(ctx).session
     obj = session.get(DOWNLOADS, name)
     uid = str(obj["metadata"].get("uid", ""))
     label = naming.download_label(name, uid)
-    pods = describe.attempts(
-        session.pods(f"{naming.LABEL_DOWNLOAD}={label},{naming.LABEL_COMPONENT}=worker")
-    )
+    selector = f"{naming.LABEL_DOWNLOAD}={label},{naming.LABEL_COMPONENT}=worker"
+    pods = describe.attempts(session.pods(selector))
     if attempt is not None:
         pods = [p for p in pods if p[0] == attempt]
     if not pods:
@@ -973,6 +980,8 @@ def logs(
             f"{name} has no worker Pod for {which} (the Pods of ended attempts may be gone)"
         )
     pod = pods[-1][2]
+    if follow:
+        _wait_started(session, selector, pod, pod_running_timeout)
     for chunk in session.log_stream(
         pod,
         container=podspec.WORKER_CONTAINER,
@@ -982,6 +991,19 @@ def logs(
     ):
         sys.stdout.buffer.write(chunk)
         sys.stdout.flush()
+
+
+def _wait_started(session: Session, selector: str, pod: str, timeout: float) -> None:
+    """Wait until the worker of ``pod`` has started, as ``kubectl logs -f`` does: the log API
+    refuses a container still waiting to start. After ``timeout`` its answer is shown."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [p for p in session.pods(selector) if p["metadata"].get("name") == pod]
+        if not found or describe.container_started(found[0], podspec.WORKER_CONTAINER):
+            return
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.5)
 
 
 # --- completion --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from videodl.cli import formatting, waiting
 from videodl.core.times import format_time, parse_time
 from videodl.reconcile.download import naming
 
-__all__ = ["attempts", "describe"]
+__all__ = ["attempts", "container_started", "describe"]
 
 
 def _field(label: str, value: object) -> str:
@@ -42,6 +42,19 @@ def attempts(pods: Sequence[Mapping[str, Any]]) -> list[tuple[int, int, str, str
                 ended = f"exit code {terminated.get('exitCode')} ({terminated.get('reason', '')})"
         found.append((attempt, run, str(metadata.get("name", "")), status.get("phase", ""), ended))
     return sorted(found, key=lambda item: (item[1], item[0]))
+
+
+def container_started(pod: Mapping[str, Any], container: str) -> bool:
+    """Whether the Pod's ``container`` has run (running or terminated), or the Pod has ended
+    without it: either way its log is as far along as it will get without waiting."""
+    status = pod.get("status") or {}
+    if status.get("phase") in ("Succeeded", "Failed"):
+        return True
+    for entry in status.get("containerStatuses") or ():
+        if entry.get("name") == container:
+            state = entry.get("state") or {}
+            return "running" in state or "terminated" in state
+    return False
 
 
 def describe(  # noqa: PLR0912, PLR0915 - one flat section after another

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from videodl.api.resource import VideoDownload
-from videodl.api.status import VideoDownloadStatus
+from videodl.api.status import Phase, VideoDownloadStatus
 from videodl.kube import controller
 from videodl.kube.cache import Key, OwnedStore
 from videodl.kube.client import VIDEODOWNLOADS, ApiError, Kube
@@ -48,6 +48,10 @@ __all__ = ["DownloadController"]
 logger = logging.getLogger(__name__)
 
 _MAX_STEPS: Final = 6
+
+
+#: A download in these phases runs no more Pods of its recorded runs.
+_FINAL_PHASES: Final = frozenset({Phase.SUCCEEDED, Phase.FAILED})
 
 
 def utc_now() -> datetime.datetime:
@@ -90,13 +94,27 @@ class DownloadController(controller.Controller[DownloadRecord]):
         #: Keys of the Pods on a node and not finished, for a quick "are nodes full of
         #: other workers?".
         self._placed_pods: set[Key] = set()
+        #: The last views of worker Pods seen deleted, by the uid of their download then
+        #: name, kept while the download may still name one as its recorded run.
+        self._gone: dict[str, dict[str, PodView]] = {}
 
     # --- the view -------------------------------------------------------------------------
+
+    def observe(self, body: Mapping[str, Any], *, deleted: bool) -> Key:
+        if deleted:
+            metadata = body.get("metadata") or {}
+            key = (str(metadata.get("namespace", "")), str(metadata.get("name", "")))
+            record = self.objects.get(key)
+            if record is not None:
+                self._gone.pop(record.uid, None)
+        return super().observe(body, deleted=deleted)
 
     def observe_pod(self, body: Mapping[str, Any], *, deleted: bool) -> Key | None:
         """Take a watched Pod into the view; returns the key of the download owning it."""
         view = PodView.from_pod(body)
         self.pods.put(view, deleted=deleted)
+        if deleted:
+            self._remember_gone(view)
         key = (view.namespace, view.name)
         current = self.pods.get(key)
         if current is not None and _placed(current):
@@ -106,6 +124,33 @@ class DownloadController(controller.Controller[DownloadRecord]):
         if view.owner_name is None:
             return None
         return view.namespace, view.owner_name
+
+    def forget_pod(self, key: Key) -> PodView | None:
+        """Drop the view of a Pod a listing no longer has (deleted while nobody watched)."""
+        gone = self.pods.forget(key)
+        if gone is not None:
+            self._remember_gone(gone)
+        return gone
+
+    def _remember_gone(self, view: PodView) -> None:
+        if view.component == naming.COMPONENT_WORKER and view.owner_uid is not None:
+            self._gone.setdefault(view.owner_uid, {})[view.name] = view
+
+    def _gone_pods(self, record: DownloadRecord, model: VideoDownload) -> tuple[PodView, ...]:
+        """The deleted worker Pods the download may still name; older runs are dropped."""
+        gone = self._gone.get(record.uid)
+        if not gone:
+            return ()
+        status = model.status or VideoDownloadStatus()
+        if status.phase in _FINAL_PHASES:
+            del self._gone[record.uid]
+            return ()
+        recorded = naming.run_of(status.worker_pod)
+        if recorded is None:
+            return ()
+        for name in [n for n in gone if (naming.run_of(n) or 0) < recorded]:
+            del gone[name]
+        return tuple(gone.values())
 
     def _observation(self, record: DownloadRecord) -> Observation:
         model = record.model
@@ -129,6 +174,7 @@ class DownloadController(controller.Controller[DownloadRecord]):
             # Only a Pod not placed yet needs to know (see reconcile.startup).
             others_placed=any(p.active and p.node_name is None for p in pods)
             and self._others_placed(record.uid),
+            gone=self._gone_pods(record, model),
             now=self.clock(),
             settings=self.settings.worker,
             backoff_jitter=self.settings.admission.backoff_jitter,

@@ -110,7 +110,7 @@ class _Pods:
         controller = self._controller
         for key in controller.pods.known():
             if _in_scope(key, namespace, keys):
-                gone = controller.pods.forget(key)
+                gone = controller.forget_pod(key)
                 if gone is not None and gone.owner_name is not None:
                     controller.queue.add((gone.namespace, gone.owner_name))
                     controller.changed.set()

@@ -164,6 +164,55 @@ class TestDescribe:
         assert "50s" in lines[started]
 
 
+class TestContainerStarted:
+    """``logs -f`` waits for this before it asks for the log."""
+
+    @pytest.mark.parametrize(
+        ("status", "started"),
+        [
+            ({"phase": "Pending"}, False),
+            (
+                {
+                    "phase": "Pending",
+                    "containerStatuses": [
+                        {"name": "worker", "state": {"waiting": {"reason": "ContainerCreating"}}}
+                    ],
+                },
+                False,
+            ),
+            (
+                {
+                    "phase": "Running",
+                    "containerStatuses": [
+                        {"name": "sidecar", "state": {"running": {}}},
+                        {"name": "worker", "state": {"waiting": {"reason": "PodInitializing"}}},
+                    ],
+                },
+                False,
+            ),
+            (
+                {
+                    "phase": "Running",
+                    "containerStatuses": [{"name": "worker", "state": {"running": {}}}],
+                },
+                True,
+            ),
+            (
+                {
+                    "phase": "Running",
+                    "containerStatuses": [
+                        {"name": "worker", "state": {"terminated": {"exitCode": 0}}}
+                    ],
+                },
+                True,
+            ),
+            ({"phase": "Failed"}, True),
+        ],
+    )
+    def test_started(self, status: dict[str, object], started: bool) -> None:
+        assert describe.container_started({"status": status}, "worker") is started
+
+
 class TestKubectlCompletion:
     def test_cobra_format(self, capsys: pytest.CaptureFixture[str]) -> None:
         """kubectl_complete-videodl prints candidates, then Cobra's no-file directive."""

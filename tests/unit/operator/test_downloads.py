@@ -339,3 +339,86 @@ def test_an_unschedulable_pod_learns_whether_other_workers_hold_places() -> None
     )
     h.controller.observe_pod(finished, deleted=False)
     assert h.controller._observation(record).others_placed is False
+
+
+class TestPodRemovedAtOnce:
+    """A worker Pod deleted with no grace period leaves no ``deletionTimestamp`` to see."""
+
+    async def running(self, h: Harness) -> str:
+        h.kube.add_download(download())
+        await h.settle()
+        h.kube.set_pod_status("media", self.recorded(h), {"phase": "Running"})
+        await h.settle()
+        return self.recorded(h)
+
+    def recorded(self, h: Harness) -> str:
+        return str(h.kube.downloads[("media", "clip")]["status"]["workerPod"])
+
+    def remove(self, h: Harness, name: str) -> None:
+        body = h.kube.pods.pop(("media", name))
+        h.controller.observe_pod(body, deleted=True)
+
+    def test_the_next_run_gets_a_new_pod(self) -> None:
+        """The removed Pod's name is not created again: the attempt goes on in run 2."""
+
+        async def scenario() -> tuple[Harness, str]:
+            h = Harness()
+            first = await self.running(h)
+            self.remove(h, first)
+            await h.controller.reconcile(("media", "clip"))
+            return h, first
+
+        h, first = asyncio.run(scenario())
+        status = h.kube.downloads[("media", "clip")]["status"]
+        assert naming.run_of(first) == 1
+        assert naming.run_of(status["workerPod"]) == 2
+        assert (status["phase"], status["attempts"]) == ("Running", 1)
+        assert ("media", first) not in h.kube.pods
+        assert ("media", status["workerPod"]) in h.kube.pods
+        assert [w[2] for w in h.kube.writes if w[:2] == ("create", "pods")] == [
+            first,
+            status["workerPod"],
+        ]
+        assert "WorkerReplaced" in [r for _, r in h.recorder.events]
+
+    def test_a_pod_gone_from_a_listing_counts_as_removed(self) -> None:
+        """A relist that no longer has the Pod (deleted while the watch was down) is the same."""
+
+        async def scenario() -> tuple[Harness, str]:
+            h = Harness()
+            first = await self.running(h)
+            h.kube.pods.pop(("media", first))
+            h.controller.forget_pod(("media", first))
+            await h.controller.reconcile(("media", "clip"))
+            return h, first
+
+        h, first = asyncio.run(scenario())
+        assert naming.run_of(self.recorded(h)) == 2
+        assert ("media", first) not in h.kube.pods
+
+    def test_the_memory_of_removed_pods_goes_with_the_download(self) -> None:
+        """A finished download keeps no record of its removed Pods, nor a deleted one."""
+
+        async def scenario() -> tuple[Harness, int, int, int]:
+            h = Harness()
+            first = await self.running(h)
+            self.remove(h, first)
+            await h.controller.reconcile(("media", "clip"))
+            second = self.recorded(h)
+            h.finish(second, **succeeded())
+            await h.settle()
+            self.remove(h, second)
+            remembered = len(h.controller._gone)
+            await h.controller.reconcile(("media", "clip"))
+            other = Harness()
+            gone = await self.running(other)
+            self.remove(other, gone)
+            before = len(other.controller._gone)
+            other.controller.observe(other.kube.downloads[("media", "clip")], deleted=True)
+            return h, remembered, before, len(other.controller._gone)
+
+        h, remembered, before, after = asyncio.run(scenario())
+        assert h.phase("clip") == "Succeeded"
+        assert (remembered, before) == (1, 1)
+        assert h.controller._gone == {}
+        assert after == 0

@@ -3,8 +3,9 @@
 While a download is Running, ``status.workerPod`` names the run the operator recorded before
 creating its Pod (write-ahead). This module decides what that Pod's state means: create it
 when a crash came between the two writes, leave it alone while it runs, record a new run of
-the same attempt when Kubernetes stopped it (not counted again), and once it has ended,
-succeed or hand the failure to :mod:`~videodl.reconcile.download.failures`. Pure: no I/O.
+the same attempt when Kubernetes stopped or removed it (not counted again), and once it has
+ended, succeed or hand the failure to :mod:`~videodl.reconcile.download.failures`. Pure: no
+I/O.
 """
 
 from __future__ import annotations
@@ -31,13 +32,25 @@ def decide_running(observation: Observation) -> Plan:
         # Running without a recorded run cannot come from this operator; start over.
         return phases.queue(observation, "no run recorded: waiting for a worker slot")
     if current is None:
-        return _create_recorded_run(observation, run)
+        return _without_pod(observation, run)
     if current.active:
         if current.deleting or current.disrupted:
             reason = "PodDeleted" if current.deleting else "DisruptionTarget"
             return _replace_run(observation, current, reason, current.message or "")
         return _while_active(observation, current)
     return _after_pod(observation, current)
+
+
+def _without_pod(observation: Observation, run: int) -> Plan:
+    """The recorded run has no Pod: it was never created, or it was removed at once."""
+    last = observation.gone_pod(observation.status.worker_pod)
+    if last is None:
+        return _create_recorded_run(observation, run)
+    if last.active:
+        # Removed with no grace (a forced deletion, or while nobody watched): the name is
+        # spent, so the attempt goes on under the next run, as after a graceful deletion.
+        return _replace_run(observation, last, "PodDeleted", last.message or "")
+    return _after_pod(observation, last)
 
 
 def _while_active(observation: Observation, pod: PodView) -> Plan:

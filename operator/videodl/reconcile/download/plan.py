@@ -61,6 +61,9 @@ class Observation:
     #: Worker Pods of other downloads are on nodes and not finished, so nodes full of
     #: Pods or requests get room as they end.
     others_placed: bool = False
+    #: The last views of this download's worker Pods seen deleted while the operator
+    #: watched: a recorded run whose Pod is among them was removed, not never created.
+    gone: Sequence[PodView] = ()
 
     @property
     def status(self) -> VideoDownloadStatus:
@@ -99,6 +102,10 @@ class Observation:
 
     def pod(self, name: str | None) -> PodView | None:
         return next((p for p in self.workers if p.name == name), None) if name else None
+
+    def gone_pod(self, name: str | None) -> PodView | None:
+        """The last view of the worker Pod ``name`` if it was seen deleted."""
+        return next((p for p in self.gone if p.name == name), None) if name else None
 
 
 @dataclasses.dataclass(frozen=True)

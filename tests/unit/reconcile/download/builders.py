@@ -178,6 +178,7 @@ def observe(
     now: datetime.datetime = T0,
     settings: WorkerSettings = SETTINGS,
     jitter: float = 0.0,
+    gone: Sequence[PodView] = (),
 ) -> Observation:
     model = VideoDownload.from_object(body)
     return Observation(
@@ -187,6 +188,7 @@ def observe(
         now=now,
         settings=settings,
         backoff_jitter=jitter,
+        gone=tuple(gone),
     )
 
 

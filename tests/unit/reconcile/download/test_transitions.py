@@ -240,6 +240,45 @@ class TestRunning:
         assert gone.create_pod is not None
         assert (gone.create_pod.run, gone.create_pod.attempt) == (2, 1)
 
+    def test_pod_removed_at_once_gets_a_new_run_not_the_same_name(self) -> None:
+        """A running worker Pod deleted with no grace period is gone from the view at once:
+        its name is spent, so the attempt goes on in the next run's Pod, created now."""
+        removed = pod(worker_name(1), phase="Running")
+        plan = transitions.decide(observe(running(), [], gone=[removed]))
+        assert plan.status is not None
+        assert plan.status.worker_pod == worker_name(2)
+        assert plan.status.attempts == 1
+        assert plan.create_pod is not None
+        assert (plan.create_pod.run, plan.create_pod.attempt) == (2, 1)
+        assert reasons(plan) == ["WorkerReplaced"]
+        assert plan.attempt_ended is not None
+        assert plan.attempt_ended.attempt == 1
+
+    def test_pod_removed_after_it_ended_is_judged_by_its_last_state(self) -> None:
+        """A finished worker Pod removed before the download saw it end: its last state
+        decides, as if it were still there."""
+        finished = T0 + 30 * SECOND
+        done = pod(
+            worker_name(1),
+            phase="Succeeded",
+            exit_code=0,
+            termination_message=success_message(),
+            finished_at=finished,
+        )
+        plan = transitions.decide(observe(running(), [], gone=[done], now=finished + SECOND))
+        assert plan.status is not None
+        assert plan.status.phase == Phase.SUCCEEDED
+        assert plan.create_pod is None
+
+    def test_removed_pod_of_an_earlier_run_does_not_count(self) -> None:
+        """Only the recorded run's Pod matters: an earlier run's removal leaves the write-ahead
+        recovery of the recorded run as it is."""
+        old = pod(worker_name(1), phase="Running")
+        plan = transitions.decide(observe(running(run=2), [], gone=[old]))
+        assert plan.status is None
+        assert plan.create_pod is not None
+        assert plan.create_pod.run == 2
+
     def test_evicted_pod_is_replaced(self) -> None:
         """An evicted Pod (DisruptionTarget) is replaced at once, not counted as an attempt."""
         evicted = pod(
