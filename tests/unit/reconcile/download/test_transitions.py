@@ -28,7 +28,19 @@ from tests.unit.reconcile.download.builders import (
 from videodl.api.status import ConditionStatus, FailureClass, Phase, VideoDownloadStatus
 from videodl.reconcile.download import admission, naming, transitions
 from videodl.reconcile.download.plan import Plan
+from videodl.reconcile.download.podview import PodView
 from videodl.reconcile.download.settings import WorkerSettings
+
+
+def succeeded_pod(finished: datetime.datetime) -> PodView:
+    """Run 1's worker Pod, ended with success at ``finished``."""
+    return pod(
+        worker_name(1),
+        phase="Succeeded",
+        exit_code=0,
+        termination_message=success_message(),
+        finished_at=finished,
+    )
 
 
 class TestFirstSight:
@@ -125,13 +137,7 @@ class TestRunning:
     def test_success(self) -> None:
         """A successful Pod makes the download Succeeded with the result and completion time."""
         finished = T0 + 30 * SECOND
-        done = pod(
-            worker_name(1),
-            phase="Succeeded",
-            exit_code=0,
-            termination_message=success_message(),
-            finished_at=finished,
-        )
+        done = succeeded_pod(finished)
         plan = transitions.decide(observe(running(), [done], now=finished + SECOND))
         status = plan.status
         assert status is not None
@@ -258,13 +264,7 @@ class TestRunning:
         """A finished worker Pod removed before the download saw it end: its last state
         decides, as if it were still there."""
         finished = T0 + 30 * SECOND
-        done = pod(
-            worker_name(1),
-            phase="Succeeded",
-            exit_code=0,
-            termination_message=success_message(),
-            finished_at=finished,
-        )
+        done = succeeded_pod(finished)
         plan = transitions.decide(observe(running(), [], gone=[done], now=finished + SECOND))
         assert plan.status is not None
         assert plan.status.phase == Phase.SUCCEEDED
