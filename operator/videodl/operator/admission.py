@@ -155,6 +155,12 @@ class Scheduler:
             for entry in order.admit:
                 uid = entry.candidate.uid
                 key, record = waiting[uid]
+                if self._controller.outcome_pending(uid):
+                    # Its last outcome is still on its way to the gate, which may trip on
+                    # it: ask on the pass that follows (the controller wakes it).
+                    del candidates[uid]
+                    denied = True
+                    continue
                 verdict = await self._gate.consider(self._gate_candidate(record))
                 verdicts[uid] = verdict
                 del candidates[uid]

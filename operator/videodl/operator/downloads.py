@@ -97,6 +97,8 @@ class DownloadController(controller.Controller[DownloadRecord]):
         #: The last views of worker Pods seen deleted, by the uid of their download then
         #: name, kept while the download may still name one as its recorded run.
         self._gone: dict[str, dict[str, PodView]] = {}
+        #: Uids of downloads whose ended attempt is written but not yet told to the gate.
+        self._telling: set[str] = set()
 
     # --- the view -------------------------------------------------------------------------
 
@@ -192,6 +194,14 @@ class DownloadController(controller.Controller[DownloadRecord]):
                 return True
         return False
 
+    def outcome_pending(self, uid: str) -> bool:
+        """Whether the download's last attempt ended and the gate has not learnt how yet.
+
+        Its status may already show it waiting for the next attempt; deciding on that
+        before the gate knows the outcome would admit it on what the gate knew before.
+        """
+        return uid in self._telling
+
     # --- reconcile and admission ----------------------------------------------------------
 
     async def reconcile(self, key: Key) -> None:
@@ -269,6 +279,20 @@ class DownloadController(controller.Controller[DownloadRecord]):
         self, key: Key, record: DownloadRecord, observation: Observation, plan: Plan
     ) -> bool:
         """Carry out ``plan``; True when something was written (deciding again may help)."""
+        if plan.attempt_ended is None or record.uid in self._telling:
+            return await self._carry_out(key, record, observation, plan)
+        # The status that ends the attempt is visible (through the watch) before the gate
+        # has learnt the outcome: hold the download's next admission until it has.
+        self._telling.add(record.uid)
+        try:
+            return await self._carry_out(key, record, observation, plan)
+        finally:
+            self._telling.discard(record.uid)
+            self.changed.set()
+
+    async def _carry_out(
+        self, key: Key, record: DownloadRecord, observation: Observation, plan: Plan
+    ) -> bool:
         current = record
         wrote = False
         if plan.status is not None:

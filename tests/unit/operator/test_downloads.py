@@ -8,7 +8,13 @@ import datetime
 from typing import Any
 
 from tests.unit.operator.fakes import FakeGate, FakeKube, FakeRecorder
-from tests.unit.reconcile.download.builders import T0, download, pod_object, success_message
+from tests.unit.reconcile.download.builders import (
+    T0,
+    download,
+    failure_message,
+    pod_object,
+    success_message,
+)
 
 from videodl.api.status import Phase
 from videodl.kube.client import ApiError
@@ -260,6 +266,77 @@ class TestAdmissionOrder:
             if c["type"] == "Ready"
         )
         assert ready["reason"] == "CircuitOpen"
+
+
+class SlowGate(FakeGate):
+    """Holds each outcome until ``release`` is set; logs considerations and outcomes in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.log: list[tuple[str, int]] = []
+
+    async def consider(self, candidate: Any) -> Any:
+        self.log.append(("consider", candidate.attempt))
+        return await super().consider(candidate)
+
+    async def attempt_finished(self, candidate: Any, outcome: Any) -> None:
+        await self.release.wait()
+        self.log.append(("outcome", candidate.attempt))
+        await super().attempt_finished(candidate, outcome)
+
+
+def test_the_next_attempt_waits_until_the_gate_knows_how_the_last_ended() -> None:
+    """A failure seen after its backoff already ran out: the status that says so reaches the
+    admission loop (through the watch) before the gate has taken the outcome, which may trip
+    the site's breaker; the next attempt is asked about only once the gate has it."""
+
+    async def scenario() -> tuple[Harness, list[tuple[str, int]]]:
+        gate = SlowGate()
+        h = Harness(gate=gate)
+        spec = {"retry": {"maxAttempts": 5, "backoff": {"initialSeconds": 1, "maxSeconds": 1}}}
+        h.kube.add_download(download(spec=spec))
+        await h.settle()
+        first = h.kube.downloads[("media", "clip")]["status"]["workerPod"]
+        h.finish(
+            first,
+            phase="Failed",
+            containerStatuses=[
+                {
+                    "name": "worker",
+                    "state": {
+                        "terminated": {
+                            "exitCode": 10,
+                            "message": failure_message("Throttled", "HTTPError429", "Too Many"),
+                            "finishedAt": "2026-01-01T00:00:10Z",
+                        }
+                    },
+                }
+            ],
+        )
+        h.now = T0 + datetime.timedelta(seconds=60)  # seen late: the backoff is over
+        h.sync()
+        judging = asyncio.create_task(h.controller.reconcile(("media", "clip")))
+        while h.phase("clip") != "BackingOff":
+            await asyncio.sleep(0)
+        h.sync()  # the watch brings the written status while the outcome is on its way
+        passing = asyncio.create_task(h.scheduler.run_pass())
+        for _ in range(50):
+            await asyncio.sleep(0)
+        asked_early = list(gate.log)
+        gate.release.set()
+        await judging
+        await passing
+        h.sync()
+        await h.scheduler.run_pass()
+        return h, asked_early
+
+    h, asked_early = asyncio.run(scenario())
+    assert asked_early == [("consider", 1)]
+    assert h.gate.log == [("consider", 1), ("outcome", 1), ("consider", 2)]  # type: ignore[attr-defined]
+    status = h.kube.downloads[("media", "clip")]["status"]
+    assert (status["phase"], status["attempts"]) == ("Running", 2)
+    assert len(h.kube.pods) == 2
 
 
 class TestDeletionPolicy:
