@@ -10,7 +10,8 @@ replaced and write the same transition twice. Pure: no I/O.
 produce; a value that is not an integer is treated as newest.
 
 - :class:`Store`: values by key, each with its version;
-- :class:`ObjectView`: the objects of one kind, kept as records a reader makes of them;
+- :class:`ObjectView`: the objects of one kind, kept as records a reader makes of them,
+  with an index of the active ones;
 - :class:`OwnedStore`: compact views of the objects they own (Pods), by their owner's uid.
 """
 
@@ -123,11 +124,42 @@ class Store(Generic[K, V]):
 
 
 class ObjectView(Store[Key, R]):
-    """The watched objects of one kind, each kept as the record ``read`` makes of its body."""
+    """The watched objects of one kind, each kept as the record ``read`` makes of its body.
 
-    def __init__(self, read: Callable[[Mapping[str, Any]], R]) -> None:
+    ``active`` marks the records a frequent reader needs (a download that is not finished,
+    for the admission loop): :meth:`active_items` yields those without walking the rest, so
+    its cost follows what is in play, not everything kept.
+    """
+
+    def __init__(
+        self,
+        read: Callable[[Mapping[str, Any]], R],
+        *,
+        active: Callable[[R], bool] | None = None,
+    ) -> None:
         super().__init__()
         self._read = read
+        self._active = active
+        self._active_keys: set[Key] = set()
+
+    def put(self, key: Key, version: str | None, value: R) -> bool:
+        stored = super().put(key, version, value)
+        if stored and self._active is not None:
+            if self._active(value):
+                self._active_keys.add(key)
+            else:
+                self._active_keys.discard(key)
+        return stored
+
+    def delete(self, key: Key, version: str | None = None) -> None:
+        super().delete(key, version)
+        self._active_keys.discard(key)
+
+    def active_items(self) -> list[tuple[Key, R]]:
+        """The records ``active`` holds for (every record when there is no ``active``)."""
+        if self._active is None:
+            return list(self.items())
+        return [(key, self._entries[key].value) for key in self._active_keys]
 
     def observe(self, body: Mapping[str, Any], *, deleted: bool) -> Key:
         """Take a watched object into the view (or out of it, when deleted); its key."""

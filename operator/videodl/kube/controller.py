@@ -77,14 +77,15 @@ class Controller(abc.ABC, Generic[R]):
         kube: Kube,
         resource: Resource,
         read: Callable[[Mapping[str, Any]], R],
+        active: Callable[[R], bool] | None = None,
         errors: ErrorCount | None = None,
         retry_base: float = RETRY_BASE_SECONDS,
         retry_max: float = RETRY_MAX_SECONDS,
     ) -> None:
         self.kube = kube
         self.resource = resource
-        #: The watched objects of the kind, as records.
-        self.objects: ObjectView[R] = ObjectView(read)
+        #: The watched objects of the kind, as records (``active`` ones also indexed).
+        self.objects: ObjectView[R] = ObjectView(read, active=active)
         self.queue: WorkQueue[Key] = WorkQueue()
         self.locks: KeyedLocks[Key] = KeyedLocks()
         #: Set when something changed that may let a waiting object go on (e.g. admission).

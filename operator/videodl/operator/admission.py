@@ -91,7 +91,8 @@ class Scheduler:
         """One admission pass; returns seconds until something is due (capped by interval)."""
         controller = self._controller
         now = controller.clock()
-        records = [(k, r) for k, r in controller.objects.items() if r.problem is None]
+        # Only the downloads in play: a pass costs what waits and runs, not what exists.
+        records = controller.objects.active_items()
         running: collections.Counter[str] = collections.Counter()
         waiting: dict[str, tuple[Key, DownloadRecord]] = {}
         depth: collections.Counter[Priority] = collections.Counter()

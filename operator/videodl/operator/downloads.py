@@ -35,6 +35,7 @@ from videodl.reconcile.download import (
     naming,
     patches,
     podspec,
+    queueing,
     settle,
     transitions,
 )
@@ -82,7 +83,11 @@ class DownloadController(controller.Controller[DownloadRecord]):
         clock: Callable[[], datetime.datetime] = utc_now,
     ) -> None:
         super().__init__(
-            kube=kube, resource=VIDEODOWNLOADS, read=record_of, errors=metrics.reconcile_errors
+            kube=kube,
+            resource=VIDEODOWNLOADS,
+            read=record_of,
+            active=queueing.concerns_admission,
+            errors=metrics.reconcile_errors,
         )
         self.settings = settings
         self.recorder = recorder

@@ -176,6 +176,43 @@ class TestCrashSafety:
         assert kube.downloads[("media", "clip")]["status"]["attempts"] == 1
 
 
+class TestFinishedDownloads:
+    def test_a_pass_leaves_finished_ones_out_until_a_retry_brings_one_back(self) -> None:
+        """A Failed download is out of the admission pass; a retry puts it back, and it runs."""
+
+        async def scenario() -> Harness:
+            h = Harness()
+            h.kube.add_download(download(spec={"retry": {"maxAttempts": 1}}))
+            await h.settle()
+            pod_name = h.kube.downloads[("media", "clip")]["status"]["workerPod"]
+            failed = failure_message("Permanent", "Unavailable", "gone", exit_code=11)
+            h.finish(
+                pod_name,
+                phase="Failed",
+                containerStatuses=[
+                    {
+                        "name": "worker",
+                        "state": {"terminated": {"exitCode": 11, "message": failed}},
+                    }
+                ],
+            )
+            await h.settle()
+            assert h.phase("clip") == "Failed"
+            assert h.controller.objects.active_items() == []
+            body = h.kube.downloads[("media", "clip")]
+            body["metadata"]["annotations"] = {naming.ANNOTATION_RETRY: "again"}
+            h.kube.add_download(body)
+            await h.settle()
+            await h.settle()
+            return h
+
+        h = asyncio.run(scenario())
+        status = h.kube.downloads[("media", "clip")]["status"]
+        assert (status["phase"], status["attempts"]) == ("Running", 1)
+        assert len(h.kube.pods) == 2
+        assert [key for key, _ in h.controller.objects.active_items()] == [("media", "clip")]
+
+
 class TestAdmissionOrder:
     def test_limit_priority_and_creation_order(self) -> None:
         """With one slot, Critical goes first, then the rest in creation order."""

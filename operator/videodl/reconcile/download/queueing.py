@@ -14,7 +14,7 @@ from videodl.core import ordering
 from videodl.reconcile.download import naming, phases
 from videodl.reconcile.download.record import DownloadRecord
 
-__all__ = ["candidate_of", "may_start", "queued_since"]
+__all__ = ["candidate_of", "concerns_admission", "may_start", "queued_since"]
 
 
 def queued_since(record: DownloadRecord) -> datetime.datetime:
@@ -51,3 +51,16 @@ def may_start(record: DownloadRecord, now: datetime.datetime) -> bool:
         return False
     needs_finalizer = record.deletion_policy == DeletionPolicy.DELETE
     return not needs_finalizer or naming.FINALIZER in record.finalizers
+
+
+def concerns_admission(record: DownloadRecord) -> bool:
+    """Whether an admission pass needs to look at the download at all.
+
+    Every download does except one that cannot be read and one finished for good (no
+    ``ttlSecondsAfterFinished`` left to expire): neither runs, waits or expires, and only a
+    new version of the object (a retry, a spec change) can bring it back.
+    """
+    if record.problem is not None:
+        return False
+    phase = record.phase
+    return phase is None or not phase.finished or record.ttl_seconds_after_finished is not None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 from tests.unit.cli.objects import at, download
 
+from videodl.api.status import Phase
 from videodl.reconcile.download import naming, queueing
 from videodl.reconcile.download.record import record_of
 
@@ -44,3 +47,36 @@ class TestMayStart:
         assert not queueing.may_start(record_of(bare), at(1))
         held = download("a", spec={"deletionPolicy": "Delete"}, finalizers=[naming.FINALIZER])
         assert queueing.may_start(record_of(held), at(1))
+
+
+class TestConcernsAdmission:
+    def test_finished_for_good_and_unreadable_are_left_out(self) -> None:
+        """Only a download finished with no TTL to expire, or unreadable, is of no concern."""
+        for phase in (None, "Pending", "Queued", "Blocked", "BackingOff", "Running", "Suspended"):
+            assert queueing.concerns_admission(record_of(download("a", phase=phase)))
+        for phase in ("Succeeded", "Failed"):
+            assert not queueing.concerns_admission(record_of(download("a", phase=phase)))
+            expiring = download("a", phase=phase, spec={"ttlSecondsAfterFinished": 60})
+            assert queueing.concerns_admission(record_of(expiring))
+        unreadable = download("a", spec={"priority": "Urgent"})
+        assert record_of(unreadable).problem is not None
+        assert not queueing.concerns_admission(record_of(unreadable))
+
+    def test_one_left_out_can_never_start(self) -> None:
+        """What the admission loop skips could not have started, run or expired anyway."""
+        left_out = []
+        for phase, ttl, deleting in itertools.product(
+            [None, *(p.value for p in Phase)], [None, 60], [False, True]
+        ):
+            spec = {} if ttl is None else {"ttlSecondsAfterFinished": ttl}
+            extra = {"deletionTimestamp": "2026-01-01T00:00:00Z"} if deleting else {}
+            record = record_of(download("a", phase=phase, spec=spec, **extra))
+            if queueing.concerns_admission(record):
+                continue
+            left_out.append((phase, ttl, deleting))
+            assert record.phase != Phase.RUNNING
+            for seconds in (0, 1, 10**6):
+                assert not queueing.may_start(record, at(seconds))
+        assert sorted(left_out, key=str) == sorted(
+            itertools.product(["Succeeded", "Failed"], [None], [False, True]), key=str
+        )
