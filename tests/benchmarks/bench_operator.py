@@ -36,11 +36,13 @@ from __future__ import annotations
 import argparse
 import collections
 import concurrent.futures
+import contextlib
 import dataclasses
 import json
 import os
 import pathlib
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -418,6 +420,27 @@ def operator_events(
             return posted
 
 
+@contextlib.contextmanager
+def sampled(pid: int, output: pathlib.Path | None) -> Iterator[None]:
+    """Sample the stacks of process ``pid`` meanwhile into ``output`` (py-spy's collapsed
+    format: one line per stack, then its count of samples), when ``output`` is given."""
+    if output is None:
+        yield
+        return
+    spy = pathlib.Path(sys.executable).parent / "py-spy"
+    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200"]
+    sampler = subprocess.Popen(
+        [*command, "--nonblocking", "--output", str(output)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        sampler.send_signal(signal.SIGINT)
+        sampler.wait(timeout=60)
+
+
 def operator_process(
     cluster: local.LocalCluster, namespace: str, log: pathlib.Path, count: int
 ) -> testing.OperatorProcess:
@@ -441,7 +464,9 @@ def run_videodownloads(
         if args.single:
             figures["one_at_a_time"] = one_at_a_time(side, args.single)
         before_events = operator_events(api, namespace)
-        figures["burst"] = burst(side, args.count)
+        assert operator.popen is not None
+        with sampled(operator.popen.pid, args.profile):
+            figures["burst"] = burst(side, args.count)
         samples: dict[str, str] = {}
         events = operator_events(api, namespace, samples)
         events.subtract(before_events)
@@ -598,6 +623,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run the Job side at the local client rate only (a 10 000-Job run at the "
         "upstream rate takes most of an hour)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=pathlib.Path,
+        metavar="PATH",
+        help="sample the operator's stacks during the burst into PATH (py-spy, collapsed)",
     )
     args = parser.parse_args(argv)
     logs = pathlib.Path(tempfile.mkdtemp(prefix="videodl-bench-operator-"))

@@ -4,8 +4,10 @@ Run as a script (not collected by pytest):
 
     .venv/bin/python tests/benchmarks/bench_worker.py [--runs 5] [--size-mb 200]
 
-Both download the same file from the local media server, alternating run by run so that
-disk cache and CPU contention affect them alike. Reported per tool (medians):
+Both download the same file from the local media server, taking turns run by run so that
+disk cache and CPU contention affect them alike. The worker runs twice per run: as the
+operator starts it, told which extractor takes the URL (``VIDEODL_EXTRACTOR``), and untold,
+searching every extractor as the CLI does. Reported per tool (medians):
 
 - wall: process start to exit (the worker includes hashing its result file);
 - first request: process start to the server seeing the extraction request (start-up);
@@ -32,11 +34,15 @@ import sys
 import tempfile
 import time
 
+from videodl.breaker import sites
 from videodl.workerapi import environment
 from videodl_devkit import testing
 from videodl_devkit.mediaserver import MediaServer
 
 MEDIA_CACHE = pathlib.Path(tempfile.gettempdir()) / "videodl-test-media"
+CLI = "yt-dlp CLI"
+WORKER = "worker"
+UNHINTED = "worker, untold"
 TEMPLATE = "%(title).200B [%(id)s].%(ext)s"
 
 
@@ -65,9 +71,13 @@ def cli_command(url: str, output_dir: pathlib.Path) -> list[str]:
     ]
 
 
-def worker_command(url: str, output_dir: pathlib.Path) -> tuple[list[str], dict[str, str]]:
+def worker_command(
+    url: str, output_dir: pathlib.Path, *, hinted: bool
+) -> tuple[list[str], dict[str, str]]:
+    hint = sites.extractor_hint(url) if hinted else None
     env = {
         **os.environ,
+        **({} if hint is None else {environment.EXTRACTOR: hint}),
         environment.SPEC: json.dumps({"url": url}),
         environment.PROGRESS: "off",
         environment.OUTPUT_DIR: str(output_dir),
@@ -115,24 +125,29 @@ def main() -> None:
         size = large.stat().st_size
         path = f"/media/{large.name}"
         url = server.url(path)
-        results: dict[str, list[Sample]] = {"yt-dlp CLI": [], "worker": []}
+        # The worker as the operator starts it (told the URL's extractor, which the
+        # operator finds at once) and as it would start without being told.
+        sites.warm_up()
+        tools = (CLI, WORKER, UNHINTED)
+        results: dict[str, list[Sample]] = {tool: [] for tool in tools}
         with tempfile.TemporaryDirectory(prefix="videodl-bench-") as scratch:
             root = pathlib.Path(scratch)
             for run in range(args.runs):
-                for tool in ("yt-dlp CLI", "worker") if run % 2 == 0 else ("worker", "yt-dlp CLI"):
+                # Each tool goes first, second and third equally often.
+                for tool in tools[run % 3 :] + tools[: run % 3]:
                     out = root / "out"
                     shutil.rmtree(root, ignore_errors=True)
                     out.mkdir(parents=True)
-                    if tool == "worker":
-                        command, env = worker_command(url, out)
-                        results[tool].append(measure(server, path, command, env))
-                    else:
+                    if tool == CLI:
                         results[tool].append(measure(server, path, cli_command(url, out), None))
+                    else:
+                        command, env = worker_command(url, out, hinted=tool == WORKER)
+                        results[tool].append(measure(server, path, command, env))
                     print(f"run {run + 1} {tool}: {results[tool][-1]}", file=sys.stderr)
 
     print(f"\nFile: {size / 1e6:.1f} MB, {args.runs} runs each, medians.\n")
     header = (
-        f"{'':<12}{'wall s':>9}{'1st req s':>11}{'1st byte s':>12}"
+        f"{'':<16}{'wall s':>9}{'1st req s':>11}{'1st byte s':>12}"
         f"{'transfer s':>12}{'CPU s':>8}{'MB/s wall':>11}{'MB/s xfer':>11}"
     )
     print(header)
@@ -140,29 +155,31 @@ def main() -> None:
     for tool, samples in results.items():
         wall, transfer = median(samples, "wall"), median(samples, "transfer")
         print(
-            f"{tool:<12}{wall:>9.3f}{median(samples, 'first_request'):>11.3f}"
+            f"{tool:<16}{wall:>9.3f}{median(samples, 'first_request'):>11.3f}"
             f"{median(samples, 'first_byte'):>12.3f}{transfer:>12.3f}{median(samples, 'cpu'):>8.3f}"
             f"{size / 1e6 / wall:>11.1f}{size / 1e6 / transfer:>11.1f}"
         )
-    cli, worker = results["yt-dlp CLI"], results["worker"]
-    # Each run measures both tools back to back: the ratio within a run cancels most of a
-    # shared machine's drift, and its median is robust to a run disturbed by other work.
-    paired = statistics.median(c.wall / w.wall for c, w in zip(cli, worker, strict=True))
-    ratio_wall = median(cli, "wall") / median(worker, "wall")
-    ratio_transfer = median(cli, "transfer") / median(worker, "transfer")
-    print(
-        f"\nThroughput ratio worker/CLI: {paired:.3f} end to end (median of the runs' "
-        f"ratios; {ratio_wall:.3f} as a ratio of medians), "
-        f"{ratio_transfer:.3f} during the transfer (target >= 0.95); "
-        f"CPU time ratio CLI/worker {median(cli, 'cpu') / median(worker, 'cpu'):.3f}."
-    )
-    print(
-        "Worker start-up: "
-        f"{median(worker, 'first_request'):.3f} s to its first request "
-        f"(CLI {median(cli, 'first_request'):.3f} s), "
-        f"{median(worker, 'first_byte'):.3f} s to the first byte of the download "
-        f"(CLI {median(cli, 'first_byte'):.3f} s)."
-    )
+    cli = results[CLI]
+    for tool in (WORKER, UNHINTED):
+        worker = results[tool]
+        # Each run measures every tool back to back: the ratio within a run cancels most of
+        # a shared machine's drift, and its median is robust to a run disturbed by other work.
+        paired = statistics.median(c.wall / w.wall for c, w in zip(cli, worker, strict=True))
+        ratio_wall = median(cli, "wall") / median(worker, "wall")
+        ratio_transfer = median(cli, "transfer") / median(worker, "transfer")
+        print(
+            f"\nThroughput ratio {tool}/CLI: {paired:.3f} end to end (median of the runs' "
+            f"ratios; {ratio_wall:.3f} as a ratio of medians), "
+            f"{ratio_transfer:.3f} during the transfer (target >= 0.95); "
+            f"CPU time ratio CLI/worker {median(cli, 'cpu') / median(worker, 'cpu'):.3f}."
+        )
+        print(
+            f"Start-up of {tool}: "
+            f"{median(worker, 'first_request'):.3f} s to its first request "
+            f"(CLI {median(cli, 'first_request'):.3f} s), "
+            f"{median(worker, 'first_byte'):.3f} s to the first byte of the download "
+            f"(CLI {median(cli, 'first_byte'):.3f} s)."
+        )
 
 
 if __name__ == "__main__":

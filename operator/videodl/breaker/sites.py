@@ -16,8 +16,9 @@ import re
 from collections.abc import Callable
 
 from videodl.core import site_keys
+from videodl.workerapi.environment import ExtractorHint
 
-__all__ = ["extractor_for", "site_of", "warm_up"]
+__all__ = ["extractor_for", "extractor_hint", "site_of", "warm_up"]
 
 _GENERIC = "Generic"
 
@@ -54,12 +55,27 @@ def _extractors() -> tuple[tuple[str, _Test], ...]:
     return tuple(table)
 
 
+# A download's URL is looked up when its Pod is built and again by the breaker, and once
+# more on every retry.
+@functools.lru_cache(maxsize=4096)
 def extractor_for(url: str) -> str | None:
     """The key of the first site-specific yt-dlp extractor for ``url``, or ``None``."""
     for key, test in _extractors():
         if test(url):
             return key
     return None
+
+
+def extractor_hint(url: str) -> str | None:
+    """What a worker Pod is told of the extractor for ``url`` (``VIDEODL_EXTRACTOR``).
+
+    None while the extractor table is still loading: a Pod is not held back for a shortcut.
+    """
+    if _extractors.cache_info().currsize == 0:
+        return None
+    from yt_dlp.version import __version__  # noqa: PLC0415 - loaded with the table already
+
+    return ExtractorHint(key=extractor_for(url) or _GENERIC, version=__version__).encode()
 
 
 def site_of(url: str) -> str:

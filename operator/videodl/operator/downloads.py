@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from videodl.api.resource import VideoDownload
 from videodl.api.status import Phase, VideoDownloadStatus
+from videodl.breaker import sites
 from videodl.kube import controller
 from videodl.kube.cache import Key, OwnedStore
 from videodl.kube.client import VIDEODOWNLOADS, ApiError, Kube
@@ -453,6 +454,7 @@ class DownloadController(controller.Controller[DownloadRecord]):
             identity,
             settings=self.settings.worker,
             instance=self.settings.instance,
+            extractor=sites.extractor_hint(model.spec.url),
         )
         try:
             await self._create_pod(key[0], manifest)

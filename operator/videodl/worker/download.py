@@ -26,7 +26,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from yt_dlp import YoutubeDL
+from yt_dlp.extractor import get_info_extractor
 from yt_dlp.utils import MEDIA_EXTENSIONS, DownloadError
+from yt_dlp.version import __version__ as ytdlp_version
 
 from videodl.worker import classify, egress, guard, inputs, options, paths, result, s3, upload
 from videodl.worker.archive import DownloadArchive
@@ -37,7 +39,7 @@ from videodl.worker.s3 import S3Archive
 from videodl.worker.signals import Terminated
 from videodl.workerapi import environment
 from videodl.workerapi.cleanup import ARCHIVE_FILE_NAME
-from videodl.workerapi.environment import InvalidEnvironmentError, Job
+from videodl.workerapi.environment import ExtractorHint, InvalidEnvironmentError, Job
 from videodl.workerapi.exitcodes import ExitCode
 from videodl.workerapi.termination import FailureMessage, SuccessMessage
 
@@ -119,6 +121,25 @@ def _skipped_files(ydl: YoutubeDL, info: Mapping[str, Any]) -> list[str]:
     return [str(planned.parent / name) for name in names]
 
 
+def extractor_key(hint: ExtractorHint | None, url: str) -> str | None:
+    """The extractor to hand ``url`` to straight away, from the operator's ``hint``.
+
+    None (yt-dlp then tests every extractor, as always) unless the hint comes from this
+    very yt-dlp version and names an extractor that takes ``url``: only then is it the
+    extractor yt-dlp's own search would end on.
+    """
+    if hint is None or hint.version != ytdlp_version:
+        return None
+    try:
+        extractor = get_info_extractor(hint.key)
+    except KeyError:
+        return None
+    if not extractor.suitable(url):
+        return None
+    _log.info("extractor %s, as the operator found it", hint.key)
+    return hint.key
+
+
 def _download(job: Job, reporter: ProgressReporter) -> SuccessMessage:
     # Everything the spec gets wrong fails here, before a connection or a file.
     inputs.check(job.spec)
@@ -157,7 +178,8 @@ def _download(job: Job, reporter: ProgressReporter) -> SuccessMessage:
             if bucket is not None:
                 # A wrong bucket or key fails now, not after the whole download.
                 s3.preflight(bucket[1], bucket[0])
-            info = ydl.extract_info(job.spec.url, download=True)
+            ie_key = extractor_key(job.extractor, job.spec.url)
+            info = ydl.extract_info(job.spec.url, download=True, ie_key=ie_key)
             if info is None:
                 msg = f"yt-dlp returned no information for {job.spec.url}"
                 raise DownloadError(msg)

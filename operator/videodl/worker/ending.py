@@ -43,11 +43,19 @@ def end(outcome: Outcome, environ: Mapping[str, str]) -> int:
 
 
 def run_program(run_main: Callable[[Mapping[str, str]], int]) -> NoReturn:
-    """A console entry point: logging to stderr, SIGTERM handled, then ``run_main``."""
+    """A console entry point: logging to stderr, SIGTERM handled, ``run_main``, then exit."""
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     signals.install()
-    sys.exit(run_main(os.environ))
+    code = run_main(os.environ)
+    # The outcome is written and nothing is left to clean up that the kernel does not: skip
+    # the interpreter's teardown, which frees every object of every module one at a time
+    # (about 0.15 s with yt-dlp's thousands of extractor classes loaded, a tenth of a
+    # short download's wall time).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

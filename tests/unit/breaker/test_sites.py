@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from yt_dlp.extractor import gen_extractor_classes
+from yt_dlp.version import __version__
 
 from videodl.breaker import sites
 
@@ -64,3 +65,21 @@ class TestAgreesWithYtDlp:
             None,
         )
         assert sites.extractor_for(url) == expected
+
+
+class TestExtractorHint:
+    def test_names_the_extractor_and_this_yt_dlp_version(self) -> None:
+        """A worker is told the extractor the table found, or Generic, and by which yt-dlp."""
+        sites.warm_up()
+        assert sites.extractor_hint("https://youtu.be/dQw4w9WgXcQ") == f"Youtube@{__version__}"
+        assert sites.extractor_hint("http://127.0.0.1:8080/media/v.mp4") == f"Generic@{__version__}"
+
+    def test_nothing_while_the_table_loads(self) -> None:
+        """Building a Pod never waits for the table: before it is loaded there is no hint."""
+        sites._extractors.cache_clear()
+        sites.extractor_for.cache_clear()
+        try:
+            assert sites.extractor_hint("https://youtu.be/dQw4w9WgXcQ") is None
+        finally:
+            sites.warm_up()
+        assert sites.extractor_hint("https://youtu.be/dQw4w9WgXcQ") is not None

@@ -15,14 +15,17 @@ from tests.unit.reconcile.download.builders import (
     pod_object,
     success_message,
 )
+from yt_dlp.version import __version__ as ytdlp_version
 
 from videodl.api.status import Phase
+from videodl.breaker import sites
 from videodl.kube.client import ApiError
 from videodl.operator.admission import Scheduler
 from videodl.operator.downloads import DownloadController
 from videodl.operator.metrics import Metrics
 from videodl.operator.settings import AdmissionSettings, Settings
 from videodl.reconcile.download import naming
+from videodl.workerapi import environment
 
 
 class Harness:
@@ -111,6 +114,23 @@ class TestHappyPath:
         assert [r for _, r in h.recorder.events] == ["Started", "Succeeded"]
         assert h.gate.outcomes == [("clip", 1, "Succeeded")]
         assert h.controller.metrics.registry.get_sample_value("videodl_attempts_total") == 1
+
+    def test_the_worker_is_told_its_extractor(self) -> None:
+        """The Pod carries the extractor the operator found for the URL, so the worker
+        need not search every extractor for it."""
+        sites.warm_up()
+
+        async def scenario() -> Harness:
+            h = Harness()
+            h.kube.add_download(download())
+            await h.settle()
+            return h
+
+        h = asyncio.run(scenario())
+        (pod,) = h.kube.pods.values()
+        values = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0]["env"]}
+        hint = environment.ExtractorHint.parse(values.get(environment.EXTRACTOR))
+        assert hint == environment.ExtractorHint(key="Generic", version=ytdlp_version)
 
     def test_refused_pod_is_not_an_attempt(self) -> None:
         """A Pod the apiserver refuses backs off, is created later, and counts one attempt."""

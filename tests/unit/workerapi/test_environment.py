@@ -9,7 +9,12 @@ import pytest
 from videodl.api.media import FormatPreset
 from videodl.api.spec import VideoDownloadSpec
 from videodl.workerapi import environment as env
-from videodl.workerapi.environment import InvalidEnvironmentError, encode_spec, load
+from videodl.workerapi.environment import (
+    ExtractorHint,
+    InvalidEnvironmentError,
+    encode_spec,
+    load,
+)
 
 SPEC = json.dumps({"url": "https://example.com/v", "format": {"preset": "720p"}})
 
@@ -34,6 +39,7 @@ class TestLoad:
         assert job.progress_enabled
         assert job.cookies_file is None
         assert job.allowed_networks == ()
+        assert job.extractor is None
 
     def test_everything_set(self) -> None:
         """Every variable is read."""
@@ -147,3 +153,21 @@ class TestEncodeSpec:
         encoded = encode_spec(spec)
         assert '"rateLimitBytesPerSecond":100000' in encoded
         assert load({env.SPEC: encoded, env.PROGRESS: "off"}).spec == spec
+
+
+class TestExtractorHint:
+    def test_round_trip(self) -> None:
+        """What the operator writes is what the worker reads."""
+        hint = ExtractorHint(key="Youtube", version="2026.10.26")
+        assert hint.encode() == "Youtube@2026.10.26"
+        job = load(base(**{env.EXTRACTOR: hint.encode()}))
+        assert job.extractor == hint
+
+    @pytest.mark.parametrize(
+        "raw", ["", "Youtube", "Youtube@", "@2026.10.26", "You tube@1", "a.b@1", "  "]
+    )
+    def test_a_malformed_hint_is_no_hint(self, raw: str) -> None:
+        """The hint is only a shortcut: one the worker cannot read leaves yt-dlp to search
+        every extractor, as it does without one, rather than failing the attempt."""
+        assert ExtractorHint.parse(raw) is None
+        assert load(base(**{env.EXTRACTOR: raw})).extractor is None

@@ -207,8 +207,10 @@ def worker_pod(
     *,
     settings: WorkerSettings,
     instance: str,
+    extractor: str | None = None,
 ) -> dict[str, Any]:
-    """The worker Pod of one run of ``download``.
+    """The worker Pod of one run of ``download``; ``extractor`` is the hint it is given
+    (``VIDEODL_EXTRACTOR``) of the extractor for its URL, when the operator has one.
 
     Raises :class:`MissingClaimError` when no claim is known.
     """
@@ -246,6 +248,8 @@ def worker_pod(
                 "value": environment.encode_networks(settings.allowed_networks),
             }
         )
+    if extractor is not None:
+        env.append({"name": environment.EXTRACTOR, "value": extractor})
     output_mount: dict[str, Any] = {"name": "output", "mountPath": OUTPUT_MOUNT}
     if spec.output.sub_path:
         output_mount["subPath"] = spec.output.sub_path

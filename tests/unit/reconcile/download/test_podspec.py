@@ -23,10 +23,14 @@ SETTINGS = WorkerSettings(
 
 
 def build(
-    spec: dict[str, Any] | None = None, settings: WorkerSettings = SETTINGS
+    spec: dict[str, Any] | None = None,
+    settings: WorkerSettings = SETTINGS,
+    extractor: str | None = None,
 ) -> dict[str, Any]:
     model = VideoDownload.from_object(download(spec=spec))
-    return podspec.worker_pod(model, IDENTITY, settings=settings, instance="prod")
+    return podspec.worker_pod(
+        model, IDENTITY, settings=settings, instance="prod", extractor=extractor
+    )
 
 
 def env(pod: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +103,15 @@ class TestSpec:
         job = environment.load({**resolved, environment.NAMESPACE: "media"})
         assert job.attempt == 2
         assert job.spec.priority == Priority.LOW
+
+    def test_the_extractor_hint_reaches_the_worker(self) -> None:
+        """A hint given is passed on, and read back as the worker reads it; none, none."""
+        assert environment.EXTRACTOR not in env(build())
+        values = env(build(extractor="Generic@2026.10.26"))
+        assert values[environment.EXTRACTOR] == "Generic@2026.10.26"
+        resolved = {k: v for k, v in values.items() if isinstance(v, str)}
+        job = environment.load({**resolved, environment.NAMESPACE: "media"})
+        assert job.extractor == environment.ExtractorHint(key="Generic", version="2026.10.26")
 
     def test_allowed_networks_reach_the_worker(self) -> None:
         """The operator's allowed networks become the worker's, which it parses back."""
