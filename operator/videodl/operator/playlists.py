@@ -26,6 +26,7 @@ from typing import Any, Final
 from videodl.api import playlist as playlist_api
 from videodl.api.playlist import VideoPlaylist, VideoPlaylistStatus
 from videodl.api.resource import GROUP, VERSION
+from videodl.breaker import sites
 from videodl.kube import controller
 from videodl.kube.cache import Key, OwnedStore
 from videodl.kube.client import (
@@ -333,6 +334,7 @@ class PlaylistController(controller.Controller[PlaylistRecord]):
             worker=self.settings.worker,
             indexer=self.indexer,
             instance=self.settings.instance,
+            extractors=[sites.extractor_hint(source) for source in model.spec.sources],
         )
         try:
             created = await self.kube.create_pod(namespace, pod)

@@ -26,12 +26,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from yt_dlp import YoutubeDL
-from yt_dlp.extractor import get_info_extractor
 from yt_dlp.utils import MEDIA_EXTENSIONS, DownloadError
-from yt_dlp.version import __version__ as ytdlp_version
 
-from videodl.worker import classify, egress, guard, inputs, options, paths, result, s3, upload
+from videodl.worker import (
+    classify,
+    egress,
+    guard,
+    inputs,
+    options,
+    paths,
+    result,
+    s3,
+    upload,
+)
 from videodl.worker.archive import DownloadArchive
+from videodl.worker.extractors import extractor_key
 from videodl.worker.guarded import GuardedYoutubeDL
 from videodl.worker.hashing import Hashes
 from videodl.worker.progress import ProgressReporter, ProgressSink
@@ -39,7 +48,7 @@ from videodl.worker.s3 import S3Archive
 from videodl.worker.signals import Terminated
 from videodl.workerapi import environment
 from videodl.workerapi.cleanup import ARCHIVE_FILE_NAME
-from videodl.workerapi.environment import ExtractorHint, InvalidEnvironmentError, Job
+from videodl.workerapi.environment import InvalidEnvironmentError, Job
 from videodl.workerapi.exitcodes import ExitCode
 from videodl.workerapi.termination import FailureMessage, SuccessMessage
 
@@ -119,25 +128,6 @@ def _skipped_files(ydl: YoutubeDL, info: Mapping[str, Any]) -> list[str]:
     media = set(MEDIA_EXTENSIONS.video) | set(MEDIA_EXTENSIONS.audio)
     names.sort(key=lambda name: (name.rsplit(".", 1)[-1] not in media, name))
     return [str(planned.parent / name) for name in names]
-
-
-def extractor_key(hint: ExtractorHint | None, url: str) -> str | None:
-    """The extractor to hand ``url`` to straight away, from the operator's ``hint``.
-
-    None (yt-dlp then tests every extractor, as always) unless the hint comes from this
-    very yt-dlp version and names an extractor that takes ``url``: only then is it the
-    extractor yt-dlp's own search would end on.
-    """
-    if hint is None or hint.version != ytdlp_version:
-        return None
-    try:
-        extractor = get_info_extractor(hint.key)
-    except KeyError:
-        return None
-    if not extractor.suitable(url):
-        return None
-    _log.info("extractor %s, as the operator found it", hint.key)
-    return hint.key
 
 
 def _download(job: Job, reporter: ProgressReporter) -> SuccessMessage:

@@ -26,6 +26,7 @@ from videodl.api.spec import URL_MAX_LENGTH
 from videodl.kube.client import MERGE_PATCH, Client, core_path
 from videodl.worker import classify, egress, ending, guard, signals
 from videodl.worker.download import Outcome
+from videodl.worker.extractors import extractor_key
 from videodl.worker.guarded import GuardedYoutubeDL
 from videodl.workerapi import index, termination
 from videodl.workerapi.exitcodes import ExitCode
@@ -145,8 +146,9 @@ def enumerate_sources(job: IndexJob) -> tuple[list[Entry], int, str | None]:
     infos: list[tuple[str, Mapping[str, Any]]] = []
     title: str | None = None
     with guard.active(attempt_guard), GuardedYoutubeDL(_params(job), guard=attempt_guard) as ydl:
-        for source in job.sources:
-            info = ydl.extract_info(source, download=False, process=True)
+        for position, source in enumerate(job.sources):
+            ie_key = extractor_key(job.extractor(position), source)
+            info = ydl.extract_info(source, download=False, process=True, ie_key=ie_key)
             if info is None:
                 msg = f"yt-dlp returned no information for {source}"
                 raise DownloadError(msg)

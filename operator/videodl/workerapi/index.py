@@ -51,6 +51,9 @@ __all__ = [
 
 #: The playlist's sources as a JSON list of URLs (one for ``spec.url``, or ``spec.urls``).
 SOURCES: Final = "VIDEODL_PLAYLIST_SOURCES"
+#: What the operator found of each source's yt-dlp extractor: a JSON list, one
+#: :class:`~videodl.workerapi.environment.ExtractorHint` text (or null) per source.
+EXTRACTORS: Final = "VIDEODL_PLAYLIST_EXTRACTORS"
 #: Name of the VideoPlaylist being indexed.
 NAME: Final = "VIDEODL_PLAYLIST_NAME"
 #: Comma-separated names of the index chunk ConfigMaps, in order.
@@ -142,6 +145,31 @@ class IndexJob:
     termination_message_path: str
     allowed_networks: tuple[str, ...] = ()
     cookies_file: str | None = None
+    #: One hint or None per source; empty when the operator passed none.
+    extractors: tuple[environment.ExtractorHint | None, ...] = ()
+
+    def extractor(self, position: int) -> environment.ExtractorHint | None:
+        """The operator's hint for the source at ``position``, if it gave one."""
+        return self.extractors[position] if position < len(self.extractors) else None
+
+
+def encode_extractors(hints: Sequence[str | None]) -> str:
+    """The value of :data:`EXTRACTORS` for one hint text (or None) per source."""
+    return json.dumps(list(hints))
+
+
+def _extractors(raw: str | None, sources: int) -> tuple[environment.ExtractorHint | None, ...]:
+    # Only ever a shortcut: a list that cannot be read, or is not one per source, is no hint.
+    try:
+        document = json.loads(raw or "[]")
+    except json.JSONDecodeError:
+        return ()
+    if not isinstance(document, list) or len(document) != sources:
+        return ()
+    return tuple(
+        environment.ExtractorHint.parse(item) if isinstance(item, str) else None
+        for item in document
+    )
 
 
 def _sources(raw: str | None) -> tuple[str, ...]:
@@ -190,4 +218,5 @@ def load(environ: Mapping[str, str]) -> IndexJob:
         ),
         allowed_networks=networks,
         cookies_file=environ.get(environment.COOKIES_FILE) or None,
+        extractors=_extractors(environ.get(EXTRACTORS), len(sources)),
     )

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import pathlib
 
+import pytest
 from tests.integration.worker.workerharness import LOOPBACK
+from yt_dlp.version import __version__ as ytdlp_version
 
 from videodl.worker import indexer
 from videodl.workerapi import index
+from videodl.workerapi.environment import ExtractorHint
 from videodl.workerapi.index import IndexJob
 from videodl_devkit.mediaserver import MediaServer
 
@@ -49,6 +53,28 @@ class TestEnumerate:
         url = media_server.url(f"/playlist/{unique}.rss?count=30")
         entries, found, _ = indexer.enumerate_sources(job(tmp_path, url, limit=10))
         assert (len(entries), found) == (10, 30)
+
+    def test_the_operators_hints_give_the_same_entries(
+        self,
+        tmp_path: pathlib.Path,
+        media_server: MediaServer,
+        unique: str,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """Told each source's extractor, the indexer goes straight to it and finds what it
+        finds untold; a source without a hint is searched for as usual."""
+        caplog.set_level(logging.INFO, logger="videodl.worker")
+        feed = media_server.url(f"/playlist/{unique}.rss?count=3")
+        page = media_server.url(f"/playlist/page{unique}.html?count=2")
+        untold = indexer.enumerate_sources(job(tmp_path, feed, page))
+        assert "as the operator found it" not in caplog.text
+        hints = (ExtractorHint(key="Generic", version=ytdlp_version), None)
+        told = indexer.enumerate_sources(
+            dataclasses.replace(job(tmp_path, feed, page), extractors=hints)
+        )
+        assert caplog.text.count("extractor Generic, as the operator found it") == 1
+        assert told == untold
+        assert told[1] == 5
 
     def test_a_list_of_urls_and_a_page_with_several_videos(
         self, tmp_path: pathlib.Path, media_server: MediaServer, unique: str

@@ -13,15 +13,17 @@ from typing import Any
 import pytest
 from tests.unit.operator.fakes import FakeGate
 from tests.unit.reconcile.download.test_patches import apply_merge_patch
+from yt_dlp.version import __version__ as ytdlp_version
 
 from videodl.api import playlist as playlist_api
+from videodl.breaker import sites
 from videodl.kube.client import ApiError
 from videodl.operator.metrics import Metrics
 from videodl.operator.playlists import PlaylistController
 from videodl.operator.settings import Settings
 from videodl.reconcile.playlist import naming
 from videodl.reconcile.playlist.settings import IndexerSettings
-from videodl.workerapi import index
+from videodl.workerapi import environment, index
 from videodl.workerapi.index import Chunk, Entry
 
 NOW = datetime.datetime(2026, 1, 1, 12, tzinfo=datetime.UTC)
@@ -205,6 +207,16 @@ class TestPlaylistController:
             assert reasons.count("Succeeded") == 1
 
         asyncio.run(scenario())
+
+    def test_the_indexer_is_told_its_sources_extractors(self, bed: Bed) -> None:
+        """The indexer Pod carries the extractor found for each source, so it need not
+        search every extractor for them."""
+        sites.warm_up()
+        asyncio.run(bed.reconcile())
+        pod = next(b for (p, _, _), b in bed.api.objects.items() if p == "pods")
+        values = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0]["env"]}
+        job = index.load({**values, environment.NAMESPACE: "n"})
+        assert job.extractors == (environment.ExtractorHint(key="Generic", version=ytdlp_version),)
 
     def test_restart_creates_only_what_is_missing(self, bed: Bed) -> None:
         """The operator dies after 9 creates; a new one (view rebuilt, chunks read again)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from yt_dlp.version import __version__
 
-from videodl.worker.download import extractor_key
+from videodl.worker.extractors import extractor_key
 from videodl.workerapi.environment import ExtractorHint
 
 LOCAL = "http://127.0.0.1:8080/media/video.mp4"

@@ -83,3 +83,26 @@ class TestLoad:
         """A missing or inconsistent variable is named."""
         with pytest.raises(InvalidEnvironmentError, match=variable):
             index.load(self.environ(**{variable: value}))
+
+
+class TestExtractors:
+    SOURCES = json.dumps(["https://e.example/feed", "https://vimeo.com/1"])
+
+    def load(self, raw: str | None) -> index.IndexJob:
+        extra = {} if raw is None else {index.EXTRACTORS: raw}
+        return index.load(TestLoad().environ(**{index.SOURCES: self.SOURCES, **extra}))
+
+    def test_one_hint_per_source(self) -> None:
+        """The operator's hints are read by position; a null one is no hint for its source."""
+        job = self.load(index.encode_extractors([None, "Vimeo@2026.10.26"]))
+        assert job.extractor(0) is None
+        assert job.extractor(1) == environment.ExtractorHint(key="Vimeo", version="2026.10.26")
+
+    @pytest.mark.parametrize(
+        "raw", [None, "", "not json", '{"a": 1}', '["Generic@1"]', '["Generic@1", 2, 3]']
+    )
+    def test_anything_else_is_no_hint_at_all(self, raw: str | None) -> None:
+        """Unreadable, or not one per source: the sources are searched for as usual."""
+        job = self.load(raw)
+        assert job.extractors == ()
+        assert (job.extractor(0), job.extractor(1)) == (None, None)

@@ -9,6 +9,7 @@ owner reference to the playlist, so deleting the playlist deletes it all. Pure: 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, Final
 
 from videodl.api.playlist import KIND, VideoPlaylist
@@ -78,8 +79,10 @@ def indexer_pod(
     worker: WorkerSettings,
     indexer: IndexerSettings,
     instance: str,
+    extractors: Sequence[str | None] = (),
 ) -> dict[str, Any]:
-    """The indexer Pod of attempt ``attempt`` of enumeration ``run``."""
+    """The indexer Pod of attempt ``attempt`` of enumeration ``run``; ``extractors`` holds
+    the hint of each source's extractor, when the operator has them."""
     spec = playlist.spec
     template = spec.template
     labels = _labels(playlist, uid, instance, naming.COMPONENT_INDEXER)
@@ -109,6 +112,8 @@ def indexer_pod(
                 "value": environment.encode_networks(worker.allowed_networks),
             }
         )
+    if any(hint is not None for hint in extractors):
+        env.append({"name": index.EXTRACTORS, "value": index.encode_extractors(extractors)})
     mounts: list[dict[str, Any]] = [{"name": "tmp", "mountPath": worker.scratch_dir}]
     volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {}}]
     cookies = getattr(template, "cookies", None)
