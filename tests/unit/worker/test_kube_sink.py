@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from kubernetes import client
+from kubernetes import config as kube_config
 
 from videodl.api.status import Progress
+from videodl.kube import login
 from videodl.kube.client import ApiError, Client
 from videodl.worker import egress, guard, kube
 from videodl.worker.kube import KubernetesProgressSink
@@ -119,18 +121,44 @@ class TestConnect:
             asked.append(kubeconfig)
             return configuration
 
-        monkeypatch.setattr(kube.login, "client_configuration", client_configuration)
+        monkeypatch.setattr(login, "client_configuration", client_configuration)
         connected = kube.connect()
         assert isinstance(connected, Client)
         assert asked == [None]
         assert connected.api.configuration.host == "https://apiserver.test:6443"
 
-    def test_the_sink_connects_when_given_no_client(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Without a client the sink makes its own with connect()."""
+    def test_the_sink_logs_in_from_its_own_thread(self) -> None:
+        """Without a client the sink logs in from the patcher thread, so the download
+        does not wait for the Kubernetes client to load."""
         fake = FakeClient()
         fake.release.set()
-        monkeypatch.setattr(kube, "connect", lambda: fake)
-        sink = KubernetesProgressSink(name="clip", namespace="media")
+        threads: list[str] = []
+
+        def log_in() -> Client:
+            threads.append(threading.current_thread().name)
+            return fake  # type: ignore[return-value]
+
+        sink = KubernetesProgressSink(name="clip", namespace="media", login=log_in)
         sink.publish(Progress(percent=7.0))
         sink.close()
+        assert threads == ["progress-patcher"]
         assert [call["body"]["status"]["progress"]["percent"] for call in fake.requests] == [7.0]
+
+    def test_a_failed_login_costs_progress_only(self, caplog: pytest.LogCaptureFixture) -> None:
+        """No service account token, no apiserver: the updates are dropped, said once."""
+
+        def log_in() -> Client:
+            raise kube_config.ConfigException("Service host/port is not set.")
+
+        sink = KubernetesProgressSink(name="clip", namespace="media", login=log_in)
+        sink.publish(Progress(percent=7.0))
+        sink.publish(Progress(percent=9.0))
+        sink.close()
+        assert (sink.sent, sink.failures) == (0, 0)
+        (record,) = [r for r in caplog.records if r.name == "videodl.worker.kube"]
+        assert "could not log in to the apiserver: Service host/port is not set." in (
+            record.getMessage()
+        )
+
+    def test_the_default_login_is_connect(self) -> None:
+        assert KubernetesProgressSink.__init__.__kwdefaults__["login"] is kube.connect

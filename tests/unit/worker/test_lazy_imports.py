@@ -15,3 +15,14 @@ def test_a_worker_loads_boto3_only_for_s3_outputs() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_worker_loads_the_kubernetes_client_only_to_patch_progress() -> None:
+    """The client takes about 0.2 s to import; the progress patcher's thread loads it
+    (videodl.worker.kube.connect) while the download starts."""
+    probe = (
+        "import sys, videodl.worker.__main__, videodl.worker.kube; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'kubernetes'))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
