@@ -324,6 +324,11 @@ class PlaylistController(controller.Controller[PlaylistRecord]):
                     query={"fieldManager": FIELD_MANAGER},
                     content_type=MERGE_PATCH,
                 )
+        # A list of URLs holds up to MAX_URLS sources, each up to a millisecond of matching:
+        # not on the loop.
+        extractors = await asyncio.to_thread(
+            lambda: [sites.extractor_hint(source) for source in model.spec.sources]
+        )
         pod = podspec.indexer_pod(
             model,
             record.uid,
@@ -334,7 +339,7 @@ class PlaylistController(controller.Controller[PlaylistRecord]):
             worker=self.settings.worker,
             indexer=self.indexer,
             instance=self.settings.instance,
-            extractors=[sites.extractor_hint(source) for source in model.spec.sources],
+            extractors=extractors,
         )
         try:
             created = await self.kube.create_pod(namespace, pod)
